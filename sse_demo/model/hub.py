@@ -1,0 +1,68 @@
+"""Resolving a model name: the bundled checkpoints, a local folder, or a Hugging Face hub id.
+
+Hub repos are read as plain files (safetensors, the 4-bit table, tokenizer.json): no code from the repo runs and
+no ``trust_remote_code`` is needed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sse_demo.errors import ModelNotFoundError
+
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "assets"
+BUNDLED_FP32 = BUNDLED_DIR / "sse-bilingual-small"
+BUNDLED_Q4 = BUNDLED_DIR / "sse-bilingual-small-q4"
+
+PUBLISHED_FP32 = "RikkaBotan/stable-static-embedding-fast-retrieval-mrl-bilingual-ja-en"
+PUBLISHED_Q4 = "RikkaBotan/quantized-stable-static-embedding-fast-retrieval-mrl-bilingual-ja-en"
+PUBLISHED_PAIRS = {PUBLISHED_FP32: PUBLISHED_Q4}
+
+HUB_FILES = [
+    "model.safetensors",
+    "model_rest.safetensors",
+    "embedding.q4_k_m.bin",
+    "tokenizer.json",
+    "modules.json",
+]
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def resolve(name_or_path: str | Path | None, *, quantized: bool = False) -> Path:
+    """The local folder to load for a name: ``None`` is the bundled model (its 4-bit twin if ``quantized``)."""
+    if name_or_path is None:
+        folder = BUNDLED_Q4 if quantized else BUNDLED_FP32
+        if not folder.is_dir():
+            raise ModelNotFoundError(
+                f"the bundled model is not installed at {folder}; reinstall the package (pip install .) "
+                f"or pass a local checkpoint folder"
+            )
+        return folder
+    if not str(name_or_path).strip():
+        raise ModelNotFoundError("the model name is empty: pass a checkpoint folder, a hub id, or nothing (bundled)")
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        return path
+    name = str(name_or_path)
+    if not _HUB_ID.match(name):
+        raise ModelNotFoundError(
+            f"{name!r} is neither an existing folder nor a hub id like 'owner/name'. Pass a checkpoint folder, "
+            f"or nothing for the bundled model"
+        )
+    return download(name)
+
+
+def download(repo_id: str) -> Path:
+    """Fetch a hub repo's checkpoint files (or reuse the local cache) and return the snapshot folder."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(repo_id, allow_patterns=HUB_FILES))
+    except Exception as error:  # offline, unknown repo, auth: all end the same way for the user
+        raise ModelNotFoundError(
+            f"could not fetch {repo_id!r} from the Hugging Face hub ({type(error).__name__}: {error}). "
+            f"The hub may be unreachable from here. Offline alternatives: load_model() for the bundled model "
+            f"({BUNDLED_FP32.name}), load_model(quantized=True) for its 4-bit twin, or load_model('path/to/folder') "
+            f"for a checkpoint folder you downloaded"
+        ) from error

@@ -1,0 +1,216 @@
+"""``SSEModel``: a tokenizer plus the SSE module, with encode / save / load.
+
+Encoding is the hot path: the Rust tokenizer does the work (``encode_batch_fast``, no offsets, no special
+tokens), ids are flattened once with numpy, and one ``embedding_bag`` call pools the whole batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+import torch
+from tokenizers import Tokenizer
+from torch import nn
+
+from sse_demo.model import checkpoint
+from sse_demo.model.hub import resolve
+from sse_demo.model.module import SSE, SeparableDyT, truncate_and_normalize
+from sse_demo.model.q4 import PackedQ4EmbeddingBag
+
+MATRYOSHKA_DIMS = (512, 256, 128, 64, 32)
+DEFAULT_BATCH_SIZE = 1024
+
+
+def default_device() -> str:
+    """CUDA when present, else CPU."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class SSEModel:
+    """A loaded SSE model: ``encode`` texts to float32 numpy arrays at any Matryoshka dim."""
+
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        module: SSE,
+        *,
+        device: str | torch.device | None = None,
+    ) -> None:
+        tokens = tokenizer.get_vocab_size(with_added_tokens=True)
+        if tokens > module.vocab_size:
+            raise ValueError(f"the tokenizer has {tokens} tokens but the table only {module.vocab_size} rows")
+        self.tokenizer = tokenizer
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        self.device = torch.device(device or default_device())
+        self.module = module.to(self.device).eval()
+
+    @classmethod
+    def from_arrays(
+        cls,
+        tokenizer: Tokenizer,
+        embedding: np.ndarray | torch.Tensor,
+        alpha: np.ndarray | None = None,
+        beta: np.ndarray | None = None,
+        bias: np.ndarray | None = None,
+        *,
+        device: str | None = None,
+    ) -> SSEModel:
+        """Build a model from a table and (optionally) DyT vectors; missing DyT vectors take their initial values."""
+        module = SSE.from_weights(torch.as_tensor(np.asarray(embedding, dtype=np.float32)))
+        with torch.no_grad():
+            for name, value in (("alpha", alpha), ("beta", beta), ("bias", bias)):
+                if value is not None:
+                    getattr(module.dyt, name).copy_(torch.as_tensor(np.asarray(value, dtype=np.float32)))
+        return cls(tokenizer, module, device=device)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | Path | None = None,
+        *,
+        quantized: bool = False,
+        device: str | None = None,
+    ) -> SSEModel:
+        """Load the bundled model (``None``), a local folder in either format, or a hub id.
+
+        ``quantized=True`` gives a 4-bit model: the bundled 4-bit checkpoint, or an fp32 checkpoint quantised on
+        load exactly as the published quantizer would. A 4-bit folder always loads as 4-bit.
+        """
+        ckpt = checkpoint.read_checkpoint(resolve(name_or_path, quantized=quantized))
+        dyt = SeparableDyT(len(ckpt.dyt["dyt.alpha"]))
+        with torch.no_grad():
+            for key, value in ckpt.dyt.items():
+                getattr(dyt, key.removeprefix("dyt.")).copy_(torch.from_numpy(value))
+        if ckpt.weight is None:
+            embedding = PackedQ4EmbeddingBag(torch.from_numpy(ckpt.packed), torch.from_numpy(ckpt.scales))
+        elif quantized:
+            embedding = PackedQ4EmbeddingBag.from_float(ckpt.weight)
+        else:
+            embedding = nn.EmbeddingBag.from_pretrained(torch.from_numpy(ckpt.weight), freeze=False, mode="mean")
+        return cls(ckpt.tokenizer, SSE(embedding, dyt), device=device)
+
+    @property
+    def dim(self) -> int:
+        return self.module.dim
+
+    @property
+    def vocab_size(self) -> int:
+        return self.module.vocab_size
+
+    @property
+    def quantized(self) -> bool:
+        return self.module.quantized
+
+    def __repr__(self) -> str:
+        precision = "4-bit" if self.quantized else "fp32"
+        return f"SSEModel(vocab_size={self.vocab_size}, dim={self.dim}, {precision}, device={self.device.type})"
+
+    def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Flat token ids and the start offset of each text: what ``EmbeddingBag`` consumes."""
+        encodings = self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+        ids = [encoding.ids for encoding in encodings]
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
+        offsets = np.zeros(len(ids), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=offsets[1:])
+        return flat, offsets
+
+    def encode(
+        self,
+        texts: str | Sequence[str],
+        *,
+        dim: int | None = None,
+        normalize: bool = True,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> np.ndarray:
+        """Embed texts as a float32 array of shape (n, dim).
+
+        ``dim`` truncates to the first ``dim`` coordinates (Matryoshka; 512/256/128/64/32 are the trained rungs,
+        any 1..model.dim works) *before* the L2 normalisation that ``normalize`` applies.
+        A single string is treated as a list of one text.
+        """
+        texts = _check_texts(texts)
+        dim = self.check_dim(dim)
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        out = np.empty((len(texts), dim), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            batch = texts[start : start + batch_size]
+            out[start : start + len(batch)] = self._forward(batch, dim, normalize)
+        return out
+
+    def pooled(self, texts: str | Sequence[str]) -> np.ndarray:
+        """The mean of each text's token rows, before DyT: where the texts sit on the tanh curves."""
+        texts = _check_texts(texts)
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        with torch.inference_mode():
+            return self.module.pool(*self._to_device(*self.tokenize(texts))).float().cpu().numpy()
+
+    def save(self, path: str | Path, *, quantized: bool = False) -> Path:
+        """Write the published folder format: fp32 (``model.safetensors``) or 4-bit (``embedding.q4_k_m.bin``).
+
+        Saving a 4-bit model as 4-bit writes its codes unchanged; saving it as fp32 writes the dequantised table.
+        """
+        dyt = checkpoint.dyt_arrays(self.module.dyt)
+        embedding = self.module.embedding
+        if not quantized:
+            checkpoint.write_fp32(path, self.tokenizer, self.module.float_table().cpu().numpy(), dyt)
+        elif isinstance(embedding, PackedQ4EmbeddingBag):
+            checkpoint.write_q4(
+                path,
+                self.tokenizer,
+                embedding.packed.cpu().numpy(),
+                embedding.scales.cpu().numpy(),
+                dyt,
+            )
+        else:
+            packed = PackedQ4EmbeddingBag.from_float(embedding.weight)
+            checkpoint.write_q4(path, self.tokenizer, packed.packed.numpy(), packed.scales.numpy(), dyt)
+        return Path(path)
+
+    def check_dim(self, dim: int | None) -> int:
+        """``dim`` as an int in 1..model.dim, or a clear error."""
+        if dim is None:
+            return self.dim
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not 1 <= dim <= self.dim:
+            raise ValueError(
+                f"dim must be an integer from 1 to {self.dim} (the Matryoshka ladder is "
+                f"{'/'.join(map(str, MATRYOSHKA_DIMS))}), got {dim!r}"
+            )
+        return int(dim)
+
+    def _to_device(self, ids: np.ndarray, offsets: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.from_numpy(ids).to(self.device), torch.from_numpy(offsets).to(self.device)
+
+    def _forward(self, texts: Sequence[str], dim: int, normalize: bool) -> np.ndarray:
+        with torch.inference_mode():
+            embeddings = self.module(*self._to_device(*self.tokenize(texts)))
+            return truncate_and_normalize(embeddings, dim, normalize).float().cpu().numpy()
+
+
+def _check_texts(texts: str | Iterable[str]) -> list[str]:
+    """A list of str, or a clear error naming the first item that is not a string."""
+    if isinstance(texts, str):
+        return [texts]
+    if isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Iterable):
+        raise TypeError(f"texts must be a string or a list of strings, got {type(texts).__name__}")
+    texts = list(texts)
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{index}] is {type(text).__name__}, not str; decode or convert it first")
+    return texts
+
+
+def load_model(
+    name_or_path: str | Path | None = None,
+    *,
+    quantized: bool = False,
+    device: str | None = None,
+) -> SSEModel:
+    """Load an SSE model: ``None`` is the bundled model; otherwise a checkpoint folder or a hub id."""
+    return SSEModel.from_pretrained(name_or_path, quantized=quantized, device=device)

@@ -1,0 +1,155 @@
+"""Embeddings equal the spec's reference computation (within 1e-6) in both formats, for awkward texts too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from reference import reference_dequantize, reference_encode
+from tokenizers import Tokenizer
+
+import sse_demo
+from sse_demo.model.checkpoint import Q4_TABLE
+
+EDGE_CASES = {
+    "empty": [""],
+    "whitespace": ["   \t\n  "],
+    "all_unknown": ["ΩΩΩ жжж ☃☃"],
+    "mixed_ja_en": ["東京 is the capital of 日本、static embeddings は速い。"],
+    "emoji_control": ["Static 🚀 embeddings\x00\x07\x1b[31m are fast ✨\u200b\ufeff"],
+    "one_megabyte": [("Static embeddings are fast. 東京は日本の首都です。 " * 20000)[:1_000_000]],
+    "batch_of_one": ["Quantized models are smaller."],
+}
+
+
+def _reference(tokenizer: Tokenizer, weights: dict[str, np.ndarray], texts: list[str], **kwargs) -> np.ndarray:
+    return reference_encode(
+        tokenizer,
+        weights["embedding"],
+        weights["alpha"],
+        weights["beta"],
+        weights["bias"],
+        texts,
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="module")
+def q4_weights(q4_dir: Path, weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {
+        **weights,
+        "embedding": reference_dequantize((q4_dir / Q4_TABLE).read_bytes(), weights["alpha"].shape[0]),
+    }
+
+
+@pytest.mark.parametrize("case", EDGE_CASES)
+def test_fp32_matches_reference(case: str, fp32_dir: Path, tokenizer: Tokenizer, weights: dict) -> None:
+    texts = EDGE_CASES[case]
+    got = sse_demo.load_model(fp32_dir, device="cpu").encode(texts)
+    np.testing.assert_allclose(got, _reference(tokenizer, weights, texts), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("case", EDGE_CASES)
+def test_q4_matches_reference(case: str, q4_dir: Path, tokenizer: Tokenizer, q4_weights: dict) -> None:
+    texts = EDGE_CASES[case]
+    got = sse_demo.load_model(q4_dir, device="cpu").encode(texts)
+    np.testing.assert_allclose(got, _reference(tokenizer, q4_weights, texts), atol=1e-6, rtol=0)
+
+
+def test_all_unknown_text_uses_the_unk_row(model: sse_demo.SSEModel, tokenizer: Tokenizer) -> None:
+    ids = tokenizer.encode(EDGE_CASES["all_unknown"][0], add_special_tokens=False).ids
+    assert ids and set(ids) == {tokenizer.token_to_id("[UNK]")}
+    assert np.abs(model.encode(EDGE_CASES["all_unknown"], normalize=False)).sum() > 0
+
+
+def test_text_without_tokens_pools_to_zero(weights: dict) -> None:
+    from conftest import train_tokenizer
+
+    tokenizer = train_tokenizer(unk=False)
+    model = sse_demo.SSEModel.from_arrays(tokenizer, weights["embedding"][: tokenizer.get_vocab_size()], device="cpu")
+    assert tokenizer.encode("☃☃☃", add_special_tokens=False).ids == []
+    np.testing.assert_array_equal(model.pooled(["☃☃☃", ""]), 0.0)
+
+
+def test_batch_of_ten_thousand_matches_reference(model: sse_demo.SSEModel, tokenizer: Tokenizer, weights: dict) -> None:
+    rng = np.random.default_rng(1)
+    words = ["static", "embeddings", "東京", "寿司", "fast", "富士山", "are", "is", "の", "で", "🚀"]
+    texts = [" ".join(rng.choice(words, size=rng.integers(0, 12))) for _ in range(10_000)]
+    got = model.encode(texts, batch_size=1000)
+    assert got.shape == (10_000, 64) and got.dtype == np.float32
+    np.testing.assert_allclose(got, _reference(tokenizer, weights, texts), atol=1e-6, rtol=0)
+
+
+def test_batch_size_does_not_change_results(model: sse_demo.SSEModel) -> None:
+    texts = ["東京", "", "static embeddings", "富士山 is high"] * 5
+    np.testing.assert_array_equal(model.encode(texts, batch_size=1), model.encode(texts, batch_size=7))
+
+
+@pytest.mark.parametrize("dim", [64, 32, 16, 8, 1])
+def test_matryoshka_truncates_before_normalising(dim: int, model: sse_demo.SSEModel, tokenizer, weights) -> None:
+    texts = ["Static embeddings are fast.", "寿司は人気です"]
+    got = model.encode(texts, dim=dim)
+    assert got.shape == (2, dim)
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(got, _reference(tokenizer, weights, texts, dim=dim), atol=1e-6, rtol=0)
+
+
+def test_unnormalised_output_is_the_raw_dyt(model: sse_demo.SSEModel, tokenizer, weights) -> None:
+    texts = ["Matryoshka embeddings"]
+    np.testing.assert_allclose(
+        model.encode(texts, normalize=False, dim=16),
+        _reference(tokenizer, weights, texts, dim=16, normalize=False),
+        atol=1e-6,
+        rtol=0,
+    )
+
+
+@pytest.mark.parametrize("dim", [0, -1, 65, 1.5, True, "64"])
+def test_bad_dim_is_a_clear_error(dim, model: sse_demo.SSEModel) -> None:
+    with pytest.raises(ValueError, match="dim must be an integer from 1 to 64"):
+        model.encode(["x"], dim=dim)
+
+
+@pytest.mark.parametrize("texts", [None, 42, b"bytes", ["ok", None], ["ok", b"bytes"]])
+def test_non_text_input_is_a_clear_error(texts, model: sse_demo.SSEModel) -> None:
+    with pytest.raises(TypeError, match="str"):
+        model.encode(texts)
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5, None])
+def test_bad_batch_size_is_a_clear_error(batch_size, model: sse_demo.SSEModel) -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        model.encode(["x"], batch_size=batch_size)
+
+
+def test_single_string_and_empty_list(model: sse_demo.SSEModel) -> None:
+    np.testing.assert_array_equal(model.encode("東京"), model.encode(["東京"]))
+    assert model.encode([]).shape == (0, 64)
+    assert model.encode([], dim=32).shape == (0, 32)
+
+
+def test_pooled_is_the_plain_mean(model: sse_demo.SSEModel, tokenizer: Tokenizer, weights: dict) -> None:
+    ids = tokenizer.encode("寿司 static", add_special_tokens=False).ids
+    np.testing.assert_allclose(
+        model.pooled(["寿司 static"])[0],
+        weights["embedding"][ids].mean(axis=0),
+        atol=1e-6,
+    )
+
+
+def test_device_defaults_to_cuda_when_available(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+
+    from sse_demo.model.static import default_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert default_device() == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert default_device() == "cpu"
+
+
+def test_device_argument_overrides(fp32_dir: Path) -> None:
+    assert sse_demo.load_model(fp32_dir, device="cpu").device.type == "cpu"
