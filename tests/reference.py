@@ -26,10 +26,10 @@ def reference_dequantize(data: bytes, dim: int) -> np.ndarray:
     vocab = len(data) // row_bytes
     codes = np.frombuffer(data[: vocab * dim // 2], dtype=np.uint8).reshape(vocab, dim // 2)
     scales = np.frombuffer(data[vocab * dim // 2 :], dtype="<f4")
-    q = np.empty((vocab, dim), dtype=np.float64)
+    q = np.empty((vocab, dim), dtype=np.float32)
     q[:, 0::2] = codes >> 4
     q[:, 1::2] = codes & 15
-    return (q / 7.5 - 1) * scales[:, None].astype(np.float64)
+    return (q / np.float32(7.5) - np.float32(1)) * scales[:, None]
 
 
 def reference_encode(
@@ -42,12 +42,13 @@ def reference_encode(
     dim: int | None = None,
     normalize: bool = True,
 ) -> np.ndarray:
-    """Tokenise without special tokens, mean the rows (zero for no tokens), DyT, truncate, then L2-normalise."""
-    table = np.asarray(table, dtype=np.float64)
+    """Tokenise without special tokens, mean the rows in float32 like ``EmbeddingBag`` (zero for no tokens), DyT,
+    truncate, then L2-normalise (the last steps in float64)."""
+    table = np.asarray(table, dtype=np.float32)
     out = []
     for text in texts:
         ids = tokenizer.encode(text, add_special_tokens=False).ids
-        x = table[ids].mean(axis=0) if ids else np.zeros(table.shape[1])
+        x = table[ids].mean(axis=0).astype(np.float64) if ids else np.zeros(table.shape[1])
         y = beta.astype(np.float64) * np.tanh(alpha.astype(np.float64) * x + bias.astype(np.float64))
         y = y[:dim] if dim else y
         if normalize:

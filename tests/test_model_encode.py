@@ -153,3 +153,18 @@ def test_device_defaults_to_cuda_when_available(
 
 def test_device_argument_overrides(fp32_dir: Path) -> None:
     assert sse_demo.load_model(fp32_dir, device="cpu").device.type == "cpu"
+
+
+def test_torch_forward_path_equals_the_numpy_cpu_path(model: sse_demo.SSEModel) -> None:
+    """The all-torch path (used on CUDA and by sentence-transformers) agrees with the CPU path."""
+    import torch
+
+    from sse_demo.model.module import truncate_and_normalize
+
+    texts = ["Static embeddings are fast.", "寿司は人気です", ""]
+    with torch.inference_mode():
+        ids, offsets = (torch.from_numpy(a) for a in model.tokenize(texts))
+        for dim in (None, 16):
+            for normalize in (True, False):
+                torch_path = truncate_and_normalize(model.module(ids, offsets), dim, normalize).numpy()
+                np.testing.assert_allclose(torch_path, model.encode(texts, dim=dim, normalize=normalize), atol=1e-6)

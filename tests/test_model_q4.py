@@ -27,8 +27,14 @@ def test_packed_bag_equals_dequantising_everything(weights: dict) -> None:
     rng = np.random.default_rng(2)
     ids = torch.from_numpy(rng.integers(0, bag.num_embeddings, size=5000))
     offsets = torch.tensor([0, 0, 3, 10, 2000, 4999])  # includes an empty bag
-    full = F.embedding_bag(ids, bag.dequantize_all().double(), offsets, mode="mean").float()
-    torch.testing.assert_close(bag(ids, offsets), full, atol=1e-6, rtol=0)
+    full = F.embedding_bag(ids, bag.dequantize_all(), offsets, mode="mean")
+    assert torch.equal(bag(ids, offsets), full)  # bit for bit, not only within 1e-6
+
+
+def test_lookup_dequantisation_equals_the_spec_formula(weights: dict) -> None:
+    bag = PackedQ4EmbeddingBag.from_float(weights["embedding"])
+    by_formula = (unpack_codes(bag.packed).to(torch.float32) / 7.5 - 1) * bag.scales[:, None]
+    assert torch.equal(bag.dequantize_all(), by_formula)
 
 
 def test_packed_bag_holds_no_float_table(weights: dict) -> None:

