@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,7 @@ Q4_MODULES = [{"idx": 0, "name": "0", "path": "", "type": "SSE_quantize.SSEQ"}]
 DYT_KEYS = ("dyt.alpha", "dyt.beta", "dyt.bias")
 
 
-class CheckpointFormat(str, Enum):
+class CheckpointFormat(StrEnum):
     """The two published layouts."""
 
     FP32 = "fp32"
