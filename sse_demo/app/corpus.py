@@ -1,0 +1,245 @@
+"""Corpora the page can search: the bundled bilingual demo corpus, or a visitor's upload.
+
+Uploads are parsed here with hard limits and messages that say what was wrong and what to do, because a
+visitor only sees the message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from sse_demo.app.inputs import InputError, strip_controls
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEMO_CORPUS = DATA_DIR / "demo_corpus.jsonl"
+
+MAX_UPLOAD_BYTES = 2_000_000
+MAX_PASSAGES = 5_000
+MAX_PASSAGE_CHARS = 2_000
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+
+
+class Language(StrEnum):
+    """Language tag of a passage."""
+
+    EN = "en"
+    JA = "ja"
+
+
+class UploadFormat(StrEnum):
+    """File types an upload may have, chosen by file extension."""
+
+    TXT = ".txt"
+    CSV = ".csv"
+    JSONL = ".jsonl"
+
+
+def detect_language(text: str) -> str:
+    """``ja`` if the text holds any kana or kanji, else ``en``: enough for a bilingual EN/JA demo."""
+    return Language.JA.value if _JAPANESE.search(text) else Language.EN.value
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Passages with their ids, languages, topics and translation-pair ids (``None`` where there is none)."""
+
+    name: str
+    ids: list[str]
+    texts: list[str]
+    langs: list[str]
+    topics: list[str]
+    pairs: list[str | None]
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        sizes = {
+            len(self.ids),
+            len(self.texts),
+            len(self.langs),
+            len(self.topics),
+            len(self.pairs),
+        }
+        if len(sizes) != 1:
+            raise ValueError(f"corpus {self.name!r}: ids, texts, langs, topics and pairs differ in length")
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @classmethod
+    def from_texts(cls, name: str, texts: list[str], **columns: list) -> Corpus:
+        """A corpus from texts; missing columns are filled (ids 1..n, detected language, topic ``-``)."""
+        n = len(texts)
+        return cls(
+            name=name,
+            ids=columns.get("ids") or [str(i) for i in range(1, n + 1)],
+            texts=texts,
+            langs=columns.get("langs") or [detect_language(t) for t in texts],
+            topics=columns.get("topics") or ["-"] * n,
+            pairs=columns.get("pairs") or [None] * n,
+            notes=columns.get("notes") or [],
+        )
+
+
+def load_demo_corpus(path: Path = DEMO_CORPUS) -> Corpus:
+    """The bundled corpus: English and Japanese passages across ten topics, many of them translation pairs."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return Corpus(
+        name="demo",
+        ids=[r["id"] for r in rows],
+        texts=[r["text"] for r in rows],
+        langs=[r["lang"] for r in rows],
+        topics=[r["topic"] for r in rows],
+        pairs=[r.get("pair") for r in rows],
+    )
+
+
+def parse_upload(
+    path: str | Path,
+    *,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_passages: int = MAX_PASSAGES,
+    max_chars: int = MAX_PASSAGE_CHARS,
+) -> Corpus:
+    """Read an uploaded .txt (one passage a line), .csv (a ``text`` column) or .jsonl (``{"text": ...}``) file.
+
+    Raises :class:`InputError` naming the limit or the line at fault. Passages longer than ``max_chars`` are cut
+    (and the corpus notes say how many); control characters are replaced by spaces.
+    """
+    path = Path(path)
+    try:
+        kind = UploadFormat(path.suffix.lower())
+    except ValueError:
+        raise InputError(
+            f"{path.name}: unsupported file type {path.suffix or '(none)'!r}. Upload .txt (one passage a line), "
+            f".csv (with a 'text' column) or .jsonl (one {{\"text\": ...}} object a line). / "
+            f"対応していないファイル形式です（.txt / .csv / .jsonl）。"
+        ) from None
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{path.name} is empty: nothing to search. / ファイルが空です。")
+    if size > max_bytes:
+        raise InputError(
+            f"{path.name} is {size:,} bytes; the upload limit is {max_bytes:,} bytes ({max_bytes / 1e6:g} MB). "
+            f"Upload a smaller file or fewer passages. / ファイルが大きすぎます（上限 {max_bytes / 1e6:g} MB）。"
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{path.name} is not UTF-8 text (byte {error.start} cannot be decoded). Save it as UTF-8 and upload "
+            f"again. / UTF-8 のテキストではありません。UTF-8 で保存し直してください。"
+        ) from None
+    reader = {
+        UploadFormat.TXT: _read_txt,
+        UploadFormat.CSV: _read_csv,
+        UploadFormat.JSONL: _read_jsonl,
+    }[kind]
+    rows = reader(text, path.name)
+    return _build(path.name, rows, max_passages=max_passages, max_chars=max_chars)
+
+
+def _read_txt(text: str, name: str) -> list[dict]:
+    return [{"text": line} for line in text.splitlines()]
+
+
+def _read_csv(text: str, name: str) -> list[dict]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        lines = list(reader)
+    except csv.Error as error:
+        raise InputError(
+            f"{name}: malformed CSV at line {reader.line_num} ({error}). Check the quotes on that line. / "
+            f"CSV の形式が正しくありません（{reader.line_num}行目）。"
+        ) from None
+    lines = [line for line in lines if any(cell.strip() for cell in line)]
+    if not lines:
+        raise InputError(f"{name} holds no rows. / CSV に行がありません。")
+    header = [cell.strip().lower() for cell in lines[0]]
+    if "text" in header:
+        column = header.index("text")
+        body = lines[1:]
+    elif len(header) == 1:
+        column, body, header = 0, lines, ["text"]
+    else:
+        raise InputError(
+            f"{name}: the CSV needs a header row with a 'text' column (found {lines[0]!r}). / "
+            f"CSV の1行目に 'text' 列の見出しが必要です。"
+        )
+    rows = []
+    for number, line in enumerate(body, start=len(lines) - len(body) + 1):
+        if len(line) != len(header):
+            raise InputError(
+                f"{name}: row {number} has {len(line)} field(s) but the header has {len(header)}. / "
+                f"CSV の{number}行目の列の数が見出しと合いません。"
+            )
+        row = dict(zip(header, line, strict=True))
+        rows.append({key: row[key] for key in ("id", "lang", "topic") if key in row} | {"text": line[column]})
+    return rows
+
+
+def _read_jsonl(text: str, name: str) -> list[dict]:
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InputError(
+                f"{name}: line {number} is not valid JSON ({error.msg}). Each line must be one object like "
+                f'{{"text": "..."}}. / {number}行目が正しい JSON ではありません。'
+            ) from None
+        if isinstance(value, str):
+            value = {"text": value}
+        if not isinstance(value, dict) or not isinstance(value.get("text"), str):
+            raise InputError(
+                f'{name}: line {number} has no string "text" field. Each line must be an object like '
+                f'{{"text": "..."}}. / {number}行目に文字列の "text" がありません。'
+            )
+        extra = {key: str(value[key]) for key in ("id", "lang", "topic") if value.get(key) is not None}
+        rows.append(extra | {"text": value["text"]})
+    return rows
+
+
+def _build(name: str, rows: list[dict], *, max_passages: int, max_chars: int) -> Corpus:
+    """Clean the texts, drop empty ones, apply the limits and fill missing columns."""
+    kept, cut, controls = [], 0, 0
+    for row in rows:
+        text, removed = strip_controls(row["text"])
+        text = " ".join(text.split())
+        controls += removed
+        if not text:
+            continue
+        if len(text) > max_chars:
+            text, cut = text[:max_chars], cut + 1
+        kept.append(row | {"text": text})
+    if not kept:
+        raise InputError(f"{name} holds no non-empty passage. / 空でない文章がありません。")
+    if len(kept) > max_passages:
+        raise InputError(
+            f"{name} holds {len(kept):,} passages; the limit is {max_passages:,}. Upload fewer. / "
+            f"文章の数が多すぎます（上限 {max_passages:,} 件）。"
+        )
+    notes = []
+    if cut:
+        notes.append(f"{cut} passage(s) longer than {max_chars:,} characters were cut to that length.")
+    if controls:
+        notes.append(f"{controls} control character(s) were replaced by spaces.")
+    texts = [row["text"] for row in kept]
+    langs = [row.get("lang") if row.get("lang") in ("en", "ja") else detect_language(row["text"]) for row in kept]
+    return Corpus.from_texts(
+        name,
+        texts,
+        ids=[str(row.get("id") or i) for i, row in enumerate(kept, start=1)],
+        langs=langs,
+        topics=[str(row.get("topic") or "-") for row in kept],
+        notes=notes,
+    )

@@ -1,0 +1,101 @@
+"""A labelled retrieval set for "quality against dim": the shared eval sets when present, else the demo pairs.
+
+The demo fallback uses the corpus's translation pairs: each English passage must find its Japanese translation
+among all Japanese passages, and each Japanese passage its English one (cross-lingual retrieval). It is small
+and easy, so it shows the *shape* of quality against dim rather than a benchmark number.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sse_demo.app.corpus import Corpus
+
+EVAL_ENV_VAR = "SSE_EVAL_DIR"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# Sets to try, in order; each is sampled to at most EVAL_MAX_QUERIES queries so the page answers in seconds.
+EVAL_SETS = ("tatoeba-en2ja", "jsquad-ja")
+EVAL_MAX_QUERIES = 200
+
+
+@dataclass(frozen=True)
+class LabelledSet:
+    """A BEIR dataset and a sentence saying where it came from."""
+
+    dataset: object  # sse_demo.evaluation.beir.BeirDataset
+    source: str
+
+
+def eval_dir(environ: dict[str, str] | None = None) -> Path:
+    """``SSE_EVAL_DIR`` if set, else ``../shared/eval`` beside the repository."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get(EVAL_ENV_VAR) or REPO_ROOT.parent / "shared" / "eval")
+
+
+def shared_sets(folder: Path, names=EVAL_SETS, *, max_queries: int = EVAL_MAX_QUERIES) -> list[LabelledSet]:
+    """The eval sets found under ``folder`` (none when it is absent)."""
+    from sse_demo.evaluation.beir import load_beir
+
+    found = []
+    for name in names:
+        if (folder / name / "corpus.jsonl").is_file():
+            data = load_beir(folder / name, max_queries=max_queries)
+            found.append(LabelledSet(data, f"{name} from {folder} ({len(data.queries)} queries sampled)"))
+    return found
+
+
+def demo_pair_sets(corpus: Corpus) -> list[LabelledSet]:
+    """Two cross-lingual sets from the translation pairs: en to ja and ja to en."""
+    from sse_demo.evaluation.beir import BeirDataset
+
+    sets = []
+    for source, target in (("en", "ja"), ("ja", "en")):
+        docs = {i: t for i, t, lang in zip(corpus.ids, corpus.texts, corpus.langs, strict=True) if lang == target}
+        by_pair = {
+            p: i for i, p, lang in zip(corpus.ids, corpus.pairs, corpus.langs, strict=True) if lang == target and p
+        }
+        queries, qrels = {}, {}
+        for qid, text, lang, pair in zip(corpus.ids, corpus.texts, corpus.langs, corpus.pairs, strict=True):
+            if lang == source and pair in by_pair:
+                queries[qid], qrels[qid] = text, {by_pair[pair]: 1}
+        if queries:
+            name = f"demo-pairs-{source}2{target}"
+            description = (
+                f"{name}: {len(queries)} {source} passages of the demo corpus, each to find its {target} "
+                f"translation among {len(docs)} {target} passages (derived from the demo corpus)"
+            )
+            sets.append(LabelledSet(BeirDataset(name, docs, queries, qrels), description))
+    return sets
+
+
+def labelled_sets(corpus: Corpus, folder: Path | None = None) -> list[LabelledSet]:
+    """The shared eval sets when the folder holds any, else the demo-pair sets."""
+    return shared_sets(folder if folder is not None else eval_dir()) or demo_pair_sets(corpus)
+
+
+def quality_by_dim(model, sets: list[LabelledSet], dims) -> list[dict]:
+    """NDCG@10 and Recall@10 of ``model`` on each set at each dim (exact cosine search).
+
+    Documents and queries are encoded once at full dim; each dim's view is truncated and re-normalised, which is
+    what ``encode(..., dim=d)`` gives, so the ladder costs one encoding instead of one per dim.
+    """
+    import torch
+
+    from sse_demo.app.index import truncate_normalize
+    from sse_demo.evaluation.evaluate import rank_and_score
+
+    rows = []
+    for labelled in sets:
+        data = labelled.dataset
+        doc_ids = sorted(data.corpus)  # column order = id order, so score ties break by id (as the evaluator does)
+        docs = model.encode([data.corpus[i] for i in doc_ids], normalize=False)
+        queries = model.encode(list(data.queries.values()), normalize=False)
+        for dim in dims:
+            scores = torch.from_numpy(truncate_normalize(queries, dim) @ truncate_normalize(docs, dim).T)
+            metrics = rank_and_score(data, doc_ids, iter([scores]))
+            rows.append(
+                {"set": data.name, "dim": dim, "ndcg@10": metrics["ndcg@10"], "recall@10": metrics["recall@10"]}
+            )
+    return rows

@@ -1,0 +1,148 @@
+"""The demo corpus and upload parsing, with the limits and messages a visitor sees."""
+
+import json
+import re
+
+import pytest
+
+from sse_demo.app.corpus import detect_language, load_demo_corpus, parse_upload
+from sse_demo.app.inputs import InputError
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_demo_corpus()
+
+
+def test_demo_corpus_has_at_least_300_unique_passages(demo):
+    assert len(demo) >= 300
+    assert len(set(demo.ids)) == len(demo) and len(set(demo.texts)) == len(demo)
+
+
+def test_demo_corpus_languages_match_the_text(demo):
+    for text, lang in zip(demo.texts, demo.langs, strict=True):
+        assert lang in ("en", "ja")
+        assert bool(JAPANESE.search(text)) == (lang == "ja"), text
+
+
+def test_demo_corpus_has_many_translation_pairs_with_one_passage_per_language(demo):
+    pairs = {}
+    for pair, lang, topic in zip(demo.pairs, demo.langs, demo.topics, strict=True):
+        if pair:
+            pairs.setdefault(pair, []).append((lang, topic))
+    assert len(pairs) >= 100
+    for members in pairs.values():
+        assert sorted(lang for lang, _ in members) == ["en", "ja"]
+        assert members[0][1] == members[1][1]
+
+
+def test_demo_corpus_covers_varied_topics(demo):
+    assert len(set(demo.topics)) >= 8
+
+
+def test_detect_language():
+    assert detect_language("Tokyo tower") == "en"
+    assert detect_language("東京タワー") == "ja"
+    assert detect_language("カタカナ only") == "ja"
+
+
+def write(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+def test_txt_upload_is_one_passage_per_non_empty_line(tmp_path):
+    corpus = parse_upload(write(tmp_path, "a.txt", "first line\n\n  \n二行目です\n"))
+    assert corpus.texts == ["first line", "二行目です"]
+    assert corpus.langs == ["en", "ja"]
+    assert corpus.ids == ["1", "2"]
+
+
+def test_csv_upload_reads_the_text_column_and_optional_columns(tmp_path):
+    corpus = parse_upload(write(tmp_path, "a.csv", 'id,topic,text\nx1,food,"Sushi, rice"\nx2,,寿司\n'))
+    assert corpus.texts == ["Sushi, rice", "寿司"]
+    assert corpus.ids == ["x1", "x2"]
+    assert corpus.topics == ["food", "-"]
+
+
+def test_csv_with_one_column_and_no_text_header_uses_every_row(tmp_path):
+    corpus = parse_upload(write(tmp_path, "a.csv", "alpha\nbeta\n"))
+    assert corpus.texts == ["alpha", "beta"]
+
+
+def test_csv_without_a_text_column_says_what_is_missing(tmp_path):
+    with pytest.raises(InputError, match="'text' column"):
+        parse_upload(write(tmp_path, "a.csv", "a,b\n1,2\n"))
+
+
+def test_csv_with_a_short_row_names_the_row(tmp_path):
+    with pytest.raises(InputError, match="row 3 has 1 field"):
+        parse_upload(write(tmp_path, "a.csv", "id,text\n1,ok\n2\n"))
+
+
+def test_csv_with_an_unclosed_quote_is_malformed(tmp_path):
+    with pytest.raises(InputError, match="malformed CSV"):
+        parse_upload(write(tmp_path, "a.csv", 'text\n"never closed\n'))
+
+
+def test_jsonl_upload_reads_text_and_language(tmp_path):
+    lines = [json.dumps({"text": "hello", "lang": "en", "id": 7}), json.dumps("素の文字列"), ""]
+    corpus = parse_upload(write(tmp_path, "a.jsonl", "\n".join(lines)))
+    assert corpus.texts == ["hello", "素の文字列"]
+    assert corpus.ids == ["7", "2"]
+    assert corpus.langs == ["en", "ja"]
+
+
+def test_jsonl_bad_line_is_named(tmp_path):
+    with pytest.raises(InputError, match="line 2 is not valid JSON"):
+        parse_upload(write(tmp_path, "a.jsonl", '{"text": "ok"}\n{oops\n'))
+
+
+def test_jsonl_line_without_text_is_named(tmp_path):
+    with pytest.raises(InputError, match='line 1 has no string "text"'):
+        parse_upload(write(tmp_path, "a.jsonl", '{"body": "no text"}\n'))
+
+
+def test_empty_file_is_refused(tmp_path):
+    with pytest.raises(InputError, match="empty"):
+        parse_upload(write(tmp_path, "a.txt", b""))
+
+
+def test_file_of_blank_lines_holds_no_passage(tmp_path):
+    with pytest.raises(InputError, match="no non-empty passage"):
+        parse_upload(write(tmp_path, "a.txt", "\n  \n\t\n"))
+
+
+def test_non_utf8_file_is_refused_with_the_byte(tmp_path):
+    with pytest.raises(InputError, match=r"not UTF-8 text \(byte 3"):
+        parse_upload(write(tmp_path, "a.txt", b"abc\xff\xfe"))
+
+
+def test_too_large_file_names_the_limit(tmp_path):
+    with pytest.raises(InputError, match=r"1,001 bytes; the upload limit is 1,000 bytes"):
+        parse_upload(write(tmp_path, "a.txt", "x" * 1001), max_bytes=1000)
+
+
+def test_too_many_passages_names_the_limit(tmp_path):
+    with pytest.raises(InputError, match="holds 4 passages; the limit is 3"):
+        parse_upload(write(tmp_path, "a.txt", "a\nb\nc\nd\n"), max_passages=3)
+
+
+def test_unsupported_extension_lists_the_supported_ones(tmp_path):
+    with pytest.raises(InputError, match=r"unsupported file type '\.pdf'.*\.txt"):
+        parse_upload(write(tmp_path, "a.pdf", "x"))
+
+
+def test_long_passages_are_cut_and_noted(tmp_path):
+    corpus = parse_upload(write(tmp_path, "a.txt", "y" * 50 + "\nshort\n"), max_chars=10)
+    assert corpus.texts == ["y" * 10, "short"]
+    assert "1 passage(s) longer than 10" in corpus.notes[0]
+
+
+def test_control_characters_in_uploads_become_spaces(tmp_path):
+    corpus = parse_upload(write(tmp_path, "a.txt", "a\x00b\n"))
+    assert corpus.texts == ["a b"]
+    assert "control" in corpus.notes[0]
