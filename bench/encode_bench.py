@@ -35,7 +35,6 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 VOCAB, DIM = 96_867, 512
 MODES = ("baseline", "sse_demo", "published")
-EVAL_DIR = Path(os.environ.get("SSE_EVAL_DIR", REPO.parent / "shared" / "eval"))
 
 
 def published_size_tokenizer(xlmr_path: Path, vocab: int = VOCAB):
@@ -57,8 +56,11 @@ def published_size_tokenizer(xlmr_path: Path, vocab: int = VOCAB):
 
 def bench_texts(count: int) -> tuple[list[str], str]:
     """A realistic English/Japanese sentence mix, cycled to ``count`` texts, and where it came from."""
+    from sse_demo.evaluation.beir import default_eval_dir
+
+    eval_dir = default_eval_dir()
     texts: list[str] = []
-    if EVAL_DIR.is_dir():
+    if eval_dir.is_dir():
         for name, file in [
             ("tatoeba-en2ja", "queries.jsonl"),
             ("tatoeba-ja2en", "queries.jsonl"),
@@ -66,9 +68,9 @@ def bench_texts(count: int) -> tuple[list[str], str]:
             ("stackfaq-en", "queries.jsonl"),
             ("nfcorpus-en", "queries.jsonl"),
         ]:
-            with open(EVAL_DIR / name / file, encoding="utf-8") as handle:
+            with open(eval_dir / name / file, encoding="utf-8") as handle:
                 texts += [json.loads(line)["text"] for line in handle]
-        source = f"queries of tatoeba en/ja, jsquad-ja, stackfaq-en, nfcorpus-en from {EVAL_DIR}"
+        source = f"queries of tatoeba en/ja, jsquad-ja, stackfaq-en, nfcorpus-en from {eval_dir}"
     else:
         with open(REPO / "sse_demo" / "app" / "data" / "demo_corpus.jsonl", encoding="utf-8") as handle:
             texts = [json.loads(line)["text"] for line in handle]

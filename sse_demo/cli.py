@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from sse_demo.errors import CheckpointError, ModelNotFoundError
+from sse_demo.evaluation.cli import add_eval_parser
 from sse_demo.model import SSEModel, load_model
 
 
-def _add_model_args(parser: argparse.ArgumentParser) -> None:
+def add_model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         default=None,
@@ -24,7 +25,8 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
 
 
-def _load(args: argparse.Namespace) -> SSEModel:
+def load_from_args(args: argparse.Namespace) -> SSEModel:
+    """The model that ``--model/--quantized/--device`` name."""
     return load_model(args.model, quantized=args.quantized, device=args.device)
 
 
@@ -38,7 +40,7 @@ def _read_lines(path: Path) -> list[str]:
 
 
 def cmd_info(args: argparse.Namespace) -> None:
-    model = _load(args)
+    model = load_from_args(args)
     info = {
         "vocab_size": model.vocab_size,
         "dim": model.dim,
@@ -53,7 +55,7 @@ def cmd_encode(args: argparse.Namespace) -> None:
     texts = _read_lines(args.input) if args.input else args.texts
     if not texts:
         raise ValueError("nothing to encode: give texts as arguments or --input FILE (one text per line)")
-    embeddings = _load(args).encode(texts, dim=args.dim)
+    embeddings = load_from_args(args).encode(texts, dim=args.dim)
     if args.output:
         np.save(args.output, embeddings)
         print(f"wrote {embeddings.shape[0]} x {embeddings.shape[1]} float32 embeddings to {args.output}")
@@ -67,7 +69,7 @@ def cmd_search(args: argparse.Namespace) -> None:
         raise ValueError(f"{args.corpus} has no non-empty lines to search")
     if not args.query.strip():
         raise ValueError("the query is empty; give some text to search for")
-    model = _load(args)
+    model = load_from_args(args)
     scores = model.encode(corpus, dim=args.dim) @ model.encode([args.query], dim=args.dim)[0]
     top = np.argsort(-scores, kind="stable")[: args.top_k]
     for rank, index in enumerate(top, start=1):
@@ -86,11 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     info = commands.add_parser("info", help="vocabulary, dim and precision of a model")
-    _add_model_args(info)
+    add_model_args(info)
     info.set_defaults(func=cmd_info)
 
     encode = commands.add_parser("encode", help="embed texts (arguments or a file, one per line)")
-    _add_model_args(encode)
+    add_model_args(encode)
     encode.add_argument("texts", nargs="*", help="texts to embed")
     encode.add_argument("--input", type=Path, help="UTF-8 file, one text per line")
     encode.add_argument(
@@ -103,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     encode.set_defaults(func=cmd_encode)
 
     search = commands.add_parser("search", help="rank the lines of a file against a query")
-    _add_model_args(search)
+    add_model_args(search)
     search.add_argument("--corpus", type=Path, required=True, help="UTF-8 file, one passage per line")
     search.add_argument("--query", required=True)
     search.add_argument("--top-k", type=int, default=10)
@@ -114,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     quantize.add_argument("source", help="fp32 checkpoint folder or hub id")
     quantize.add_argument("target", type=Path, help="folder to write the 4-bit checkpoint into")
     quantize.set_defaults(func=cmd_quantize)
+
+    add_eval_parser(commands)
     return parser
 
 

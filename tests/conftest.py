@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +9,10 @@ import pytest
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
 import sse_demo
+from sse_demo.evaluation.beir import default_eval_dir
 
 REPO = Path(__file__).resolve().parent.parent
-EVAL_DIR = Path(os.environ.get("SSE_EVAL_DIR", REPO.parent / "shared" / "eval"))
+EVAL_DIR = default_eval_dir()
 
 TRAINING_TEXTS = [
     "Static embeddings encode a whole corpus in seconds on a CPU.",

@@ -7,12 +7,13 @@ from sse_demo.app.compare import compare_scores, overlap_at_k, row_cosines, spea
 from sse_demo.app.corpus import Corpus, load_demo_corpus
 from sse_demo.app.embedding_map import neighbours
 from sse_demo.app.index import CorpusIndex, Hit, ranks, top_k, truncate_normalize
-from sse_demo.app.labelled import demo_pair_sets, eval_dir, labelled_sets
+from sse_demo.app.labelled import demo_pair_sets, labelled_sets
 from sse_demo.app.matryoshka import bytes_per_vector, dial_costs, overlap, rank_shifts
 from sse_demo.app.models import ModelRef, ModelSource, checkpoint_bytes, choose_models, files_bytes, requested_model
 from sse_demo.app.results import PUBLISHED_CSV, measured_csv, measured_markdown, read_table, side_by_side
 from sse_demo.app.saturation import DyTParams, per_dim_rate, saturation
 from sse_demo.app.tokens import inspect_tokens, token_shares
+from sse_demo.evaluation.beir import default_eval_dir
 
 
 def test_truncate_normalize_keeps_the_first_dims_then_normalises():
@@ -145,7 +146,7 @@ def test_labelled_sets_fall_back_to_demo_pairs_without_an_eval_folder(tmp_path):
 
 
 def test_eval_dir_comes_from_the_environment(tmp_path):
-    assert eval_dir({"SSE_EVAL_DIR": str(tmp_path)}) == tmp_path
+    assert default_eval_dir({"SSE_EVAL_DIR": str(tmp_path)}) == tmp_path
 
 
 def test_model_flag_wins_over_the_environment():

@@ -7,14 +7,12 @@ and easy, so it shows the *shape* of quality against dim rather than a benchmark
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from sse_demo.app.corpus import Corpus
+from sse_demo.evaluation.beir import default_eval_dir
 
-EVAL_ENV_VAR = "SSE_EVAL_DIR"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 # Sets to try, in order; each is sampled to at most EVAL_MAX_QUERIES queries so the page answers in seconds.
 EVAL_SETS = ("tatoeba-en2ja", "jsquad-ja")
 EVAL_MAX_QUERIES = 200
@@ -26,12 +24,6 @@ class LabelledSet:
 
     dataset: object  # sse_demo.evaluation.beir.BeirDataset
     source: str
-
-
-def eval_dir(environ: dict[str, str] | None = None) -> Path:
-    """``SSE_EVAL_DIR`` if set, else ``../shared/eval`` beside the repository."""
-    environ = os.environ if environ is None else environ
-    return Path(environ.get(EVAL_ENV_VAR) or REPO_ROOT.parent / "shared" / "eval")
 
 
 def shared_sets(folder: Path, names=EVAL_SETS, *, max_queries: int = EVAL_MAX_QUERIES) -> list[LabelledSet]:
@@ -72,7 +64,7 @@ def demo_pair_sets(corpus: Corpus) -> list[LabelledSet]:
 
 def labelled_sets(corpus: Corpus, folder: Path | None = None) -> list[LabelledSet]:
     """The shared eval sets when the folder holds any, else the demo-pair sets."""
-    return shared_sets(folder if folder is not None else eval_dir()) or demo_pair_sets(corpus)
+    return shared_sets(folder if folder is not None else default_eval_dir()) or demo_pair_sets(corpus)
 
 
 def quality_by_dim(model, sets: list[LabelledSet], dims) -> list[dict]:
