@@ -15,6 +15,7 @@ from enum import StrEnum
 import numpy as np
 
 from sse_demo.app.corpus import Corpus
+from sse_demo.model.module import normalize_numpy
 
 
 class Precision(StrEnum):
@@ -26,9 +27,7 @@ class Precision(StrEnum):
 
 def truncate_normalize(raw: np.ndarray, dim: int) -> np.ndarray:
     """First ``dim`` columns, then unit L2 norm per row (zero rows stay zero): the Matryoshka view."""
-    cut = np.ascontiguousarray(raw[..., :dim], dtype=np.float32)
-    norms = np.linalg.norm(cut, axis=-1, keepdims=True)
-    return cut / np.maximum(norms, 1e-12)
+    return normalize_numpy(np.ascontiguousarray(raw[..., :dim], dtype=np.float32))
 
 
 @dataclass

@@ -106,6 +106,6 @@ def truncate_and_normalize(embeddings: torch.Tensor, dim: int | None, normalize:
 
 
 def normalize_numpy(embeddings: np.ndarray) -> np.ndarray:
-    """Row-wise L2 normalisation with ``F.normalize``'s guard: an all-zero row stays zero."""
-    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
+    """L2 normalisation along the last axis with ``F.normalize``'s guard: an all-zero row stays zero."""
+    norms = np.linalg.norm(embeddings, axis=-1, keepdims=True)
     return embeddings / np.maximum(norms, np.float32(1e-12))
