@@ -155,6 +155,20 @@ def test_device_argument_overrides(fp32_dir: Path) -> None:
     assert sse_demo.load_model(fp32_dir, device="cpu").device.type == "cpu"
 
 
+@pytest.mark.parametrize(("device", "message"), [("gpu", "unknown device"), ("meta", "not supported")])
+def test_bad_device_is_a_clear_error(device: str, message: str, fp32_dir: Path) -> None:
+    with pytest.raises(ValueError, match=message):
+        sse_demo.load_model(fp32_dir, device=device)
+
+
+def test_cuda_without_cuda_is_a_clear_error(fp32_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        sse_demo.load_model(fp32_dir, device="cuda")
+
+
 def test_torch_forward_path_equals_the_numpy_cpu_path(model: sse_demo.SSEModel) -> None:
     """The all-torch path (used on CUDA and by sentence-transformers) agrees with the CPU path."""
     import torch

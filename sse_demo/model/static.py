@@ -29,6 +29,19 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``device`` as a torch device, defaulting to CUDA when present; a clear error for one that cannot run here."""
+    try:
+        resolved = torch.device(device or default_device())
+    except RuntimeError as error:
+        raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'cuda:N'") from error
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} was asked for but CUDA is not available here; use device='cpu'")
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {device!r} is not supported: use 'cpu' or 'cuda'")
+    return resolved
+
+
 class SSEModel:
     """A loaded SSE model: ``encode`` texts to float32 numpy arrays at any Matryoshka dim."""
 
@@ -45,7 +58,7 @@ class SSEModel:
         self.tokenizer = tokenizer
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
-        self.device = torch.device(device or default_device())
+        self.device = resolve_device(device)
         self.module = module.to(self.device).eval()
 
     @classmethod
