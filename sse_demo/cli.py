@@ -69,11 +69,14 @@ def cmd_search(args: argparse.Namespace) -> None:
         raise ValueError(f"{args.corpus} has no non-empty lines to search")
     if not args.query.strip():
         raise ValueError("the query is empty; give some text to search for")
+    from sse_demo.search import Index
+
     model = load_from_args(args)
-    scores = model.encode(corpus, dim=args.dim) @ model.encode([args.query], dim=args.dim)[0]
-    top = np.argsort(-scores, kind="stable")[: args.top_k]
-    for rank, index in enumerate(top, start=1):
-        print(f"{rank}\t{scores[index]:.4f}\t{corpus[index]}")
+    index = Index(model.check_dim(args.dim), args.mode)
+    index.add(model.encode(corpus, dim=args.dim))
+    scores, rows = index.search(model.encode([args.query], dim=args.dim), top_k=args.top_k)
+    for rank, (score, row) in enumerate(zip(scores[0], rows[0], strict=True), start=1):
+        print(f"{rank}\t{score:.4f}\t{corpus[row]}")
 
 
 def cmd_quantize(args: argparse.Namespace) -> None:
@@ -110,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--query", required=True)
     search.add_argument("--top-k", type=int, default=10)
     search.add_argument("--dim", type=int, default=None)
+    search.add_argument("--mode", default="exact", choices=["exact", "int8", "binary", "ivf"], help="index mode")
     search.set_defaults(func=cmd_search)
 
     quantize = commands.add_parser("quantize", help="write the 4-bit checkpoint of an fp32 checkpoint")

@@ -61,6 +61,15 @@ def test_search_ranks_the_matching_line_first(fp32_dir: Path, tmp_path: Path, ca
     )
 
 
+@pytest.mark.parametrize("mode", ["int8", "binary"])
+def test_search_in_a_quantized_index_finds_the_exact_line(mode: str, fp32_dir: Path, tmp_path: Path, capsys) -> None:
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("富士山は日本で一番高い山です。\nStatic embeddings are fast.\n寿司とラーメン\n", encoding="utf-8")
+    argv = ["search", "--model", str(fp32_dir), "--corpus", str(corpus), "--query", "寿司とラーメン", "--mode", mode]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.splitlines()[0].split("\t")[2] == "寿司とラーメン"
+
+
 def test_quantize_writes_the_same_bytes_as_save(fp32_dir: Path, q4_dir: Path, tmp_path: Path) -> None:
     assert main(["quantize", str(fp32_dir), str(tmp_path / "q4")]) == 0
     assert (tmp_path / "q4" / Q4_TABLE).read_bytes() == (q4_dir / Q4_TABLE).read_bytes()
