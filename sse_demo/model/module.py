@@ -34,15 +34,19 @@ class SeparableDyT(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.beta * torch.tanh(self.pre_activation(x))
 
-    def forward_numpy(self, x: np.ndarray) -> np.ndarray:
+    def forward_numpy(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The same formula on the first ``x.shape[1]`` dimensions, in numpy float32, for CPU inference.
 
         numpy's SIMD float32 tanh is about ten times faster than torch's on CPU and agrees to float32 rounding;
-        DyT acts per dimension, so applying it to a Matryoshka prefix only is exact.
+        DyT acts per dimension, so applying it to a Matryoshka prefix only is exact. ``out`` (which may be ``x``)
+        receives the result without temporaries.
         """
         dim = x.shape[1]
-        alpha, beta, bias = (getattr(self, name).detach()[:dim].numpy() for name in ("alpha", "beta", "bias"))
-        return beta * np.tanh(alpha * x + bias)
+        alpha, beta, bias = (getattr(self, name).detach()[:dim].cpu().numpy() for name in ("alpha", "beta", "bias"))
+        out = np.multiply(x, alpha, out=out)
+        np.add(out, bias, out=out)
+        np.tanh(out, out=out)
+        return np.multiply(out, beta, out=out)
 
 
 class SSE(nn.Module):
@@ -105,7 +109,7 @@ def truncate_and_normalize(embeddings: torch.Tensor, dim: int | None, normalize:
     return embeddings
 
 
-def normalize_numpy(embeddings: np.ndarray) -> np.ndarray:
+def normalize_numpy(embeddings: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """L2 normalisation along the last axis with ``F.normalize``'s guard: an all-zero row stays zero."""
-    norms = np.linalg.norm(embeddings, axis=-1, keepdims=True)
-    return embeddings / np.maximum(norms, np.float32(1e-12))
+    norms = np.sqrt(np.einsum("...i,...i->...", embeddings, embeddings))[..., None]
+    return np.divide(embeddings, np.maximum(norms, np.float32(1e-12)), out=out)

@@ -153,7 +153,7 @@ class SSEModel:
         out = np.empty((len(texts), dim), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
             batch = texts[start : start + batch_size]
-            out[start : start + len(batch)] = self._forward(batch, dim, normalize)
+            self._embed(*self.tokenize(batch), out[start : start + len(batch)], normalize)
         return out
 
     def pooled(self, texts: str | Sequence[str]) -> np.ndarray:
@@ -200,15 +200,19 @@ class SSEModel:
     def _to_device(self, ids: np.ndarray, offsets: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         return torch.from_numpy(ids).to(self.device), torch.from_numpy(offsets).to(self.device)
 
-    def _forward(self, texts: Sequence[str], dim: int, normalize: bool) -> np.ndarray:
-        """Pool with torch (bit-exact float32 bag); on CPU finish in numpy, where tanh is much faster."""
+    def _embed(self, ids: np.ndarray, offsets: np.ndarray, out: np.ndarray, normalize: bool) -> None:
+        """Embed one tokenised batch into ``out`` (n x dim). Pooling is torch's bit-exact float32 bag; on CPU the
+        rest runs in numpy, in place in ``out``, where tanh is much faster."""
+        dim = out.shape[1]
         with torch.inference_mode():
-            ids, offsets = self._to_device(*self.tokenize(texts))
+            ids, offsets = self._to_device(ids, offsets)
             if self.device.type != "cpu":
-                return truncate_and_normalize(self.module(ids, offsets), dim, normalize).cpu().numpy()
-            pooled = self.module.pool(ids, offsets).numpy()
-        embeddings = self.module.dyt.forward_numpy(pooled[:, :dim])
-        return normalize_numpy(embeddings) if normalize else embeddings
+                out[:] = truncate_and_normalize(self.module(ids, offsets), dim, normalize).cpu().numpy()
+                return
+            out[:] = self.module.pool(ids, offsets).numpy()[:, :dim]
+        self.module.dyt.forward_numpy(out, out=out)
+        if normalize:
+            normalize_numpy(out, out=out)
 
 
 def _check_texts(texts: str | Iterable[str]) -> list[str]:
