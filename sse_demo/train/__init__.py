@@ -1,0 +1,1 @@
+"""Training the bundled SSE model offline: ``data``, then ``distill``, then contrastive ST training (``trainer``)."""

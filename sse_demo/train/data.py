@@ -1,0 +1,372 @@
+"""Rebuild the offline EN+JA training data from sources that install here, with one command.
+
+``python -m sse_demo.train.data --out DIR`` (add ``--ict`` for inverse-cloze pairs) writes:
+
+- ``DIR/pairs.jsonl``: one ``{"anchor", "positive", "source"}`` object per line, deduplicated, for contrastive training;
+- ``DIR/texts.jsonl``: ``{"text", "lang"}`` lines, every distinct text once, for vocabulary counts and distillation;
+- ``DIR/manifest.json``: source versions, licences, counts and how many texts were dropped as eval-set overlaps.
+
+Sources (all offline once installed): Debian package descriptions (``apt-get -o Acquire::Languages=en,ja update``),
+JMdict and KANJIDIC2 through ``jamdict-data`` (glosses only: the JMdict example sentences come from Tatoeba, the
+source of two eval sets, so they are never read), ``chatterbot-corpus`` dialogues, and gettext catalogues (``.mo``)
+of the Debian packages installed on the machine. Any text that exactly equals a text of an eval set (``--eval-dir``,
+default ``$SSE_EVAL_DIR`` or ``../shared/eval``) is dropped, with its pair, so the eval sets are never trained on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gettext
+import hashlib
+import itertools
+import json
+import os
+import random
+import re
+import sqlite3
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import metadata
+from pathlib import Path
+
+APT_LISTS = Path("/var/lib/apt/lists")
+MO_DIR = Path("/usr/share/locale/ja/LC_MESSAGES")
+_JA_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+class Source(StrEnum):
+    """Where a pair came from; kept in each row so training mixes and ablations can filter by it."""
+
+    DEBIAN_SHORT_LONG = "debian-short-long"
+    DEBIAN_JA_EN = "debian-ja-en"
+    DEBIAN_ICT = "debian-ict"
+    JMDICT = "jmdict"
+    KANJIDIC = "kanjidic"
+    CHATTERBOT = "chatterbot"
+    GETTEXT = "gettext"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One positive pair: ``anchor`` plays the query, ``positive`` the document it should retrieve."""
+
+    anchor: str
+    positive: str
+    source: Source
+
+
+def language(text: str) -> str:
+    """Return ``"ja"`` when the text holds any kana or kanji, else ``"en"`` (enough to split the two sources)."""
+    return "ja" if _JA_CHARS.search(text) else "en"
+
+
+def parse_debian_translation(text: str) -> dict[str, tuple[str, str]]:
+    """Parse one ``Translation-xx`` file into ``{description-md5: (short, long)}``.
+
+    Long descriptions are deb822 continuation lines; a line that is only ``.`` separates paragraphs.
+    """
+    out: dict[str, tuple[str, str]] = {}
+    for stanza in text.split("\n\n"):
+        md5, short, long_lines, in_description = "", "", [], False
+        for line in stanza.split("\n"):
+            if line.startswith("Description-md5:"):
+                md5 = line.split(":", 1)[1].strip()
+                in_description = False
+            elif line.startswith("Description-"):
+                short = line.split(":", 1)[1].strip()
+                in_description = True
+            elif in_description and line.startswith(" "):
+                body = line.strip()
+                long_lines.append("" if body == "." else body)
+            else:
+                in_description = False
+        long = " ".join(part for part in long_lines if part)
+        if md5 and short:
+            out[md5] = (short, long)
+    return out
+
+
+def _read_lz4(path: Path) -> str:
+    """Decompress an apt list with the ``lz4cat`` tool that ships with apt's lz4 support."""
+    try:
+        return subprocess.run(["lz4cat", str(path)], check=True, capture_output=True).stdout.decode("utf-8")
+    except FileNotFoundError as error:
+        raise RuntimeError("lz4cat not found: install it with `apt-get install lz4`") from error
+
+
+def debian_descriptions(lang: str, lists_dir: Path = APT_LISTS) -> dict[str, tuple[str, str]]:
+    """All ``Translation-<lang>`` descriptions that apt fetched, merged over suites, keyed by md5."""
+    files = sorted(lists_dir.glob(f"*_i18n_Translation-{lang}.lz4"))
+    if not files:
+        raise FileNotFoundError(
+            f"no {lists_dir}/*_i18n_Translation-{lang}.lz4: run `apt-get -o Acquire::Languages=en,ja update` first"
+        )
+    out: dict[str, tuple[str, str]] = {}
+    for path in files:
+        out.update(parse_debian_translation(_read_lz4(path)))
+    return out
+
+
+def debian_pairs(en: dict[str, tuple[str, str]], ja: dict[str, tuple[str, str]]) -> Iterator[Pair]:
+    """Short-to-long pairs per language, and Japanese-to-English pairs of the same description."""
+    for short, long in (*en.values(), *ja.values()):
+        if long:
+            yield Pair(short, long, Source.DEBIAN_SHORT_LONG)
+    for md5, (ja_short, ja_long) in ja.items():
+        if md5 not in en:
+            continue
+        en_short, en_long = en[md5]
+        yield Pair(ja_short, en_short, Source.DEBIAN_JA_EN)
+        yield Pair(en_short, ja_short, Source.DEBIAN_JA_EN)
+        if ja_long and en_long:
+            yield Pair(ja_long, en_long, Source.DEBIAN_JA_EN)
+            yield Pair(en_short, ja_long, Source.DEBIAN_JA_EN)
+            yield Pair(ja_short, en_long, Source.DEBIAN_JA_EN)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])|(?<=[。！？])")
+
+
+def ict_pairs(descriptions: Iterable[tuple[str, str]], seed: int = 0) -> Iterator[Pair]:
+    """Inverse cloze task: one sentence of a long description -> the rest of it (Lee et al., 2019).
+
+    A sentence-to-context pair is the closest thing to query -> passage retrieval these sources hold; the
+    sentence is removed from its context so the pair cannot be solved by copying alone.
+    """
+    rng = random.Random(seed)
+    for _, long in descriptions:
+        sentences = [s.strip() for s in _SENTENCE_END.split(long) if s.strip()]
+        if len(sentences) < 3:
+            continue
+        pick = rng.randrange(len(sentences))
+        if len(sentences[pick]) >= 20:
+            yield Pair(sentences[pick], " ".join(sentences[:pick] + sentences[pick + 1 :]), Source.DEBIAN_ICT)
+
+
+def jamdict_db() -> Path:
+    """Path of the SQLite file that ``jamdict-data`` installs."""
+    import jamdict_data
+
+    return Path(jamdict_data.__file__).parent / "jamdict.db"
+
+
+def jmdict_pairs(db_path: Path) -> Iterator[Pair]:
+    """Japanese headword (first kanji form, else first kana) to its English glosses, one pair per sense.
+
+    Only the Entry/Kanji/Kana/Sense/SenseGloss tables are read; JMdict example sentences are not.
+    """
+    db = sqlite3.connect(db_path)
+    heads: dict[int, str] = {}
+    for idseq, text in db.execute("SELECT idseq, text FROM Kana ORDER BY ID"):
+        heads.setdefault(idseq, text)
+    kanji: dict[int, str] = {}
+    for idseq, text in db.execute("SELECT idseq, text FROM Kanji ORDER BY ID"):
+        kanji.setdefault(idseq, text)
+    heads.update(kanji)
+    glosses: dict[int, list[str]] = {}
+    sense_entry: dict[int, int] = {}
+    query = "SELECT s.ID, s.idseq, g.text FROM Sense s JOIN SenseGloss g ON g.sid = s.ID WHERE g.lang = 'eng'"
+    for sid, idseq, text in db.execute(query + " ORDER BY s.ID"):
+        sense_entry[sid] = idseq
+        glosses.setdefault(sid, []).append(text)
+    db.close()
+    for sid, texts in glosses.items():
+        head = heads.get(sense_entry[sid])
+        if head:
+            yield Pair(head, "; ".join(texts), Source.JMDICT)
+
+
+def kanjidic_pairs(db_path: Path) -> Iterator[Pair]:
+    """Single kanji to its English meanings (KANJIDIC2), so one-character tokens get aligned too."""
+    db = sqlite3.connect(db_path)
+    rows = db.execute(
+        "SELECT c.literal, m.value FROM character c JOIN rm_group r ON r.cid = c.ID "
+        "JOIN meaning m ON m.gid = r.ID WHERE m.m_lang = '' ORDER BY c.ID"
+    ).fetchall()
+    db.close()
+    meanings: dict[str, list[str]] = {}
+    for literal, value in rows:
+        meanings.setdefault(literal, []).append(value)
+    for literal, values in meanings.items():
+        yield Pair(literal, "; ".join(values), Source.KANJIDIC)
+
+
+def chatterbot_pairs() -> Iterator[Pair]:
+    """Question-to-answer pairs from the English and Japanese chatterbot-corpus dialogues."""
+    import chatterbot_corpus
+    import yaml
+
+    root = Path(chatterbot_corpus.__file__).parent / "data"
+    for lang_dir in ("english", "japanese"):
+        for path in sorted((root / lang_dir).glob("*.yml")):
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            for turns in doc.get("conversations", []):
+                texts = [str(t).strip() for t in turns if t is not None and str(t).strip()]
+                for question, answer in itertools.pairwise(texts):
+                    yield Pair(question, answer, Source.CHATTERBOT)
+
+
+_MO_MARKUP = re.compile(r"(%[-+ #0-9.]*[a-zA-Z]|\{[^}]*\}|&|_(?=\w)|<[^>]+>|\\n)")
+
+
+def gettext_pairs(mo_dir: Path) -> Iterator[Pair]:
+    """English msgid to Japanese msgstr from installed ``.mo`` catalogues, minus format codes and accelerators."""
+    for path in sorted(mo_dir.glob("*.mo")):
+        try:
+            with path.open("rb") as handle:
+                catalog = gettext.GNUTranslations(handle)._catalog  # the parsed msgid -> msgstr table
+        except OSError:
+            continue
+        for key, value in catalog.items():
+            msgid = key[0] if isinstance(key, tuple) else key
+            if not msgid or not value:
+                continue
+            en = " ".join(_MO_MARKUP.sub(" ", msgid).split())
+            ja = " ".join(_MO_MARKUP.sub(" ", value).split())
+            if 3 <= len(en) <= 300 and ja and language(ja) == "ja" and language(en) == "en":
+                yield Pair(ja, en, Source.GETTEXT)
+
+
+def eval_texts(eval_dir: Path | None) -> set[str]:
+    """Every query, title+text and text of the BEIR folders under ``eval_dir``, stripped, for exact-match dedupe."""
+    texts: set[str] = set()
+    if eval_dir is None or not eval_dir.is_dir():
+        return texts
+    for path in sorted(eval_dir.glob("*/*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            text = str(row.get("text", "")).strip()
+            title = str(row.get("title", "")).strip()
+            texts.update(t for t in (text, title, f"{title} {text}".strip()) if t)
+    return texts
+
+
+def clean(pairs: Iterable[Pair], banned: set[str], max_chars: int = 2000) -> tuple[list[Pair], int]:
+    """Normalise whitespace, drop empty, self-pairs and eval-overlapping pairs, dedupe; returns (pairs, dropped)."""
+    seen: set[tuple[str, str]] = set()
+    kept: list[Pair] = []
+    dropped = 0
+    for pair in pairs:
+        anchor = " ".join(pair.anchor.split())[:max_chars]
+        positive = " ".join(pair.positive.split())[:max_chars]
+        if not anchor or not positive or anchor == positive:
+            continue
+        if anchor in banned or positive in banned:
+            dropped += 1
+            continue
+        if (anchor, positive) in seen:
+            continue
+        seen.add((anchor, positive))
+        kept.append(Pair(anchor, positive, pair.source))
+    return kept, dropped
+
+
+def _fingerprint(path: Path) -> str:
+    """``name:sha256-prefix`` of an input file, so a rebuild can tell whether its inputs changed."""
+    return f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def build(out: Path, eval_dir: Path | None, mo_dir: Path | None, seed: int = 0, ict: bool = False) -> dict[str, object]:
+    """Collect every source, dedupe against the eval sets, shuffle with ``seed`` and write ``out``."""
+    en, ja = debian_descriptions("en"), debian_descriptions("ja")
+    db = jamdict_db()
+    raw: list[Pair] = [
+        *debian_pairs(en, ja),
+        *jmdict_pairs(db),
+        *kanjidic_pairs(db),
+        *chatterbot_pairs(),
+    ]
+    mo_files: list[str] = []
+    if mo_dir is not None and mo_dir.is_dir():
+        raw.extend(gettext_pairs(mo_dir))
+        mo_files = [_fingerprint(p) for p in sorted(mo_dir.glob("*.mo"))]
+    if ict:
+        raw.extend(ict_pairs([*en.values(), *ja.values()], seed))
+    pairs, dropped = clean(raw, eval_texts(eval_dir))
+    random.Random(seed).shuffle(pairs)
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "pairs.jsonl").open("w", encoding="utf-8") as handle:
+        for pair in pairs:
+            row = {
+                "anchor": pair.anchor,
+                "positive": pair.positive,
+                "source": pair.source.value,
+            }
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    texts = sorted({t for p in pairs for t in (p.anchor, p.positive)})
+    with (out / "texts.jsonl").open("w", encoding="utf-8") as handle:
+        for text in texts:
+            handle.write(json.dumps({"text": text, "lang": language(text)}, ensure_ascii=False) + "\n")
+    counts = {s.value: sum(p.source == s for p in pairs) for s in Source}
+    manifest: dict[str, object] = {
+        "pairs": len(pairs),
+        "texts": len(texts),
+        "pairs_per_source": counts,
+        "dropped_eval_overlap": dropped,
+        "eval_dir": str(eval_dir) if eval_dir and eval_dir.is_dir() else None,
+        "debian_descriptions": {"en": len(en), "ja": len(ja)},
+        "debian_lists": [_fingerprint(p) for p in sorted(APT_LISTS.glob("*_i18n_Translation-*.lz4"))],
+        "versions": {p: _version(p) for p in ("jamdict-data", "chatterbot-corpus")},
+        "gettext_catalogues": mo_files,
+        "seed": seed,
+        "ict": ict,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return manifest
+
+
+def default_eval_dir() -> Path:
+    """``$SSE_EVAL_DIR`` if set, else ``../shared/eval`` beside the repository root."""
+    env = os.environ.get("SSE_EVAL_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "eval"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: ``python -m sse_demo.train.data --out DIR [--eval-dir DIR] [--no-gettext]``."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder for pairs.jsonl, texts.jsonl, manifest.json",
+    )
+    parser.add_argument(
+        "--eval-dir",
+        type=Path,
+        default=None,
+        help="eval sets to exclude (default $SSE_EVAL_DIR)",
+    )
+    parser.add_argument("--mo-dir", type=Path, default=MO_DIR, help="folder of Japanese .mo catalogues")
+    parser.add_argument(
+        "--no-gettext",
+        action="store_true",
+        help="skip gettext catalogues (machine-dependent)",
+    )
+    parser.add_argument(
+        "--ict", action="store_true", help="add inverse-cloze pairs from long descriptions (+0.001 mean, not used)"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    eval_dir = args.eval_dir or default_eval_dir()
+    if not eval_dir.is_dir():
+        print(f"warning: eval dir {eval_dir} not found; training texts are NOT deduplicated against eval sets")
+    manifest = build(args.out, eval_dir, None if args.no_gettext else args.mo_dir, args.seed, ict=args.ict)
+    print(
+        json.dumps(manifest["pairs_per_source"]),
+        f"pairs={manifest['pairs']}",
+        f"texts={manifest['texts']}",
+    )
+    print(f"dropped (eval overlap): {manifest['dropped_eval_overlap']}")
+
+
+if __name__ == "__main__":
+    main()

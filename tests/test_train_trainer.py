@@ -1,0 +1,85 @@
+"""The ST training pipeline on a toy pair set: it learns, saves both formats, and reads its inputs strictly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tokenizers import Tokenizer
+
+import sse_demo
+from sse_demo.train.trainer import Stage, interpolate, load_pairs, save_checkpoints, train
+
+pytest.importorskip("datasets", reason="training needs the `datasets` package (pip install datasets==5.2.0)")
+pytest.importorskip("accelerate", reason="ST's trainer needs `accelerate` (pip install accelerate==1.15.0)")
+
+PAIRS = [
+    ("東京は日本の首都です", "Tokyo is the capital city"),
+    ("寿司とラーメン", "Sushi and ramen dishes"),
+    ("富士山は高い山です", "Mount Fuji is a tall mountain"),
+    ("静的埋め込みは速い", "Static embeddings are fast"),
+    ("量子化モデル", "Quantized models are smaller"),
+]
+
+
+def mnrl_loss(model: sse_demo.SSEModel, dim: int) -> float:
+    """In-batch softmax loss (scale 20) of the toy pairs: what MultipleNegativesRankingLoss minimises."""
+    anchors = model.encode([a for a, _ in PAIRS], dim=dim)
+    positives = model.encode([p for _, p in PAIRS], dim=dim)
+    logits = 20 * anchors @ positives.T
+    logits -= logits.max(axis=1, keepdims=True)
+    return float(-np.mean(np.diag(logits) - np.log(np.exp(logits).sum(axis=1))))
+
+
+def toy_model(tokenizer: Tokenizer) -> sse_demo.SSEModel:
+    rng = np.random.default_rng(0)
+    table = rng.standard_normal((tokenizer.get_vocab_size(), 64)).astype(np.float32)
+    return sse_demo.SSEModel.from_arrays(tokenizer, table, device="cpu")
+
+
+def toy_dataset():
+    from datasets import Dataset
+
+    return Dataset.from_dict({"anchor": [a for a, _ in PAIRS], "positive": [p for _, p in PAIRS]})
+
+
+def test_one_step_reduces_the_loss(tokenizer: Tokenizer, tmp_path: Path) -> None:
+    model = toy_model(tokenizer)
+    before = mnrl_loss(model, 64)
+    train(
+        model, toy_dataset(), tmp_path, stages=[Stage(batch_size=5, learning_rate=0.1, warmup_ratio=0.0)], dims=(64, 32)
+    )
+    assert mnrl_loss(model, 64) < before
+
+
+def test_saved_checkpoints_load_in_both_formats(tokenizer: Tokenizer, tmp_path: Path) -> None:
+    model = toy_model(tokenizer)
+    fp32, q4 = save_checkpoints(model, tmp_path)
+    loaded = sse_demo.load_model(fp32)
+    np.testing.assert_allclose(loaded.encode(["富士山"]), model.encode(["富士山"]), atol=1e-6)
+    assert sse_demo.load_model(q4).quantized
+
+
+def test_load_pairs_filters_by_source(tmp_path: Path) -> None:
+    rows = [{"anchor": "a", "positive": "b", "source": "jmdict"}, {"anchor": "c", "positive": "d", "source": "gettext"}]
+    (tmp_path / "pairs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert load_pairs(tmp_path / "pairs.jsonl", ["gettext"])["anchor"] == ["c"]
+
+
+def test_load_pairs_names_the_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"sse_demo\.train\.data"):
+        load_pairs(tmp_path / "pairs.jsonl")
+
+
+def test_interpolate_averages_each_array() -> None:
+    start = {"embedding": np.zeros((2, 2), np.float32), "alpha": np.ones(2, np.float32)}
+    trained = {"embedding": np.full((2, 2), 2.0, np.float32), "alpha": np.full(2, 3.0, np.float32)}
+    mixed = interpolate(start, trained, 0.25)
+    assert (mixed["embedding"].tolist(), mixed["alpha"].tolist()) == ([[0.5, 0.5], [0.5, 0.5]], [1.5, 1.5])
+
+
+def test_interpolate_rejects_weights_outside_unit_interval() -> None:
+    with pytest.raises(ValueError, match="interpolation weight"):
+        interpolate({}, {}, 1.5)
