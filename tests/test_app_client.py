@@ -5,18 +5,15 @@ through ``SSE_MODEL`` (the browser test passes it with ``--model``).
 """
 
 import pytest
-from test_app_support import make_tiny_model, start_app
+from test_app_support import make_tiny_model, running_app, start_app
 
 WARNING = "⚠️"
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    root = tmp_path_factory.mktemp("app")
-    process, url = start_app(make_tiny_model(root / "model"), root / "app.log", flag=False)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    with running_app(tmp_path_factory.mktemp("app"), flag=False) as url:
+        yield url
 
 
 @pytest.fixture

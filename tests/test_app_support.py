@@ -11,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +82,14 @@ def start_app(model_dir: Path, log_path: Path, *, flag: bool) -> tuple[subproces
         time.sleep(0.5)
     process.kill()
     raise RuntimeError(f"app.py did not answer within 120 s:\n{log_path.read_text()}")
+
+
+@contextmanager
+def running_app(root: Path, *, flag: bool) -> Iterator[str]:
+    """``python app.py`` on a tiny model made under ``root``; yields its URL and stops it afterwards."""
+    process, url = start_app(make_tiny_model(root / "model"), root / "app.log", flag=flag)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_app_support import make_tiny_model, start_app
+from test_app_support import running_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -31,11 +31,8 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Pyt
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    root = tmp_path_factory.mktemp("browser-app")
-    process, url = start_app(make_tiny_model(root / "model"), root / "app.log", flag=True)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    with running_app(tmp_path_factory.mktemp("browser-app"), flag=True) as url:
+        yield url
 
 
 @pytest.fixture

@@ -152,29 +152,20 @@ def results_bars(rows: list[dict]) -> object:
     for col, lang in ((1, "en"), (2, "ja")):
         mine = [r for r in rows if r["language"] == lang]
         names = [r["dataset"].removeprefix("Nano") for r in mine]
-        figure.add_trace(
-            go.Bar(
-                x=names,
-                y=[r["published ndcg@10"] for r in mine],
-                name="published",
-                marker={"color": "#1f77b4"},
-                showlegend=col == 1,
-            ),
-            row=1,
-            col=col,
-        )
-        if any(r["measured ndcg@10"] is not None for r in mine):
-            figure.add_trace(
-                go.Bar(
-                    x=names,
-                    y=[r["measured ndcg@10"] for r in mine],
-                    name="measured",
-                    marker={"color": "#ff7f0e"},
-                    showlegend=col == 1,
-                ),
-                row=1,
-                col=col,
-            )
+        bars = (("published ndcg@10", "published", "#1f77b4"), ("measured ndcg@10", "measured", "#ff7f0e"))
+        for key, name, color in bars:
+            if key == "published ndcg@10" or any(r[key] is not None for r in mine):
+                figure.add_trace(
+                    go.Bar(
+                        x=names,
+                        y=[r[key] for r in mine],
+                        name=name,
+                        marker={"color": color},
+                        showlegend=col == 1,
+                    ),
+                    row=1,
+                    col=col,
+                )
     figure.update_layout(title="NanoBEIR NDCG@10", barmode="group", height=420)
     return figure
 
