@@ -108,6 +108,7 @@ def run_stage(
         logging_steps=10,
         report_to="none",
         dataloader_drop_last=True,
+        dataloader_pin_memory=torch.cuda.is_available(),  # pinning only helps host-to-GPU copies
     )
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=dataset, loss=matryoshka_loss(model, dims)
