@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from sse_demo.evaluation.beir import default_eval_dir
+from sse_demo.model.module import normalize_numpy
 from sse_demo.search import Index
 
 FULL_DIM = 1024
@@ -130,8 +131,8 @@ class SyntheticCorpus:
 
 
 def truncate_normalize(x: np.ndarray, dim: int) -> np.ndarray:
-    cut = np.ascontiguousarray(x[:, :dim], dtype=np.float32)
-    return cut / np.linalg.norm(cut, axis=1, keepdims=True)
+    """The Matryoshka view: first ``dim`` coordinates, then unit norm (the core's normalisation)."""
+    return normalize_numpy(np.ascontiguousarray(x[:, :dim], dtype=np.float32))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -399,7 +400,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--eval-dir",
         type=Path,
-        default=Path(os.environ.get("SSE_EVAL_DIR") or Path(__file__).resolve().parents[2] / "shared" / "eval"),
+        default=default_eval_dir(),
     )
     parser.add_argument("--encode-passages", type=int, default=0, help="stream this many passages via encode_corpus")
     parser.add_argument("--encode-mode", default="exact", help="index mode for --encode-passages")

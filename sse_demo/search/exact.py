@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from sse_demo.model.static import default_device
 from sse_demo.search.backend import Backend
 from sse_demo.search.buffer import GrowableArray
 from sse_demo.search.modes import IndexMode
@@ -14,13 +15,6 @@ from sse_demo.search.modes import IndexMode
 # Scores computed per matrix product (float32: 256 MiB): a single query scores up to 64M rows in one product
 # (no per-block overhead), a batch of 256 queries 262,144 rows at a time, so memory stays bounded.
 SCORE_ELEMENTS = 1 << 26
-
-
-def default_device() -> str:
-    """``cuda`` when torch sees a GPU, else ``cpu``."""
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def top_k(scores: np.ndarray, rows: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:

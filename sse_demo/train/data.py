@@ -20,7 +20,6 @@ import gettext
 import hashlib
 import itertools
 import json
-import os
 import random
 import re
 import sqlite3
@@ -324,12 +323,6 @@ def build(out: Path, eval_dir: Path | None, mo_dir: Path | None, seed: int = 0, 
     return manifest
 
 
-def default_eval_dir() -> Path:
-    """``$SSE_EVAL_DIR`` if set, else ``../shared/eval`` beside the repository root."""
-    env = os.environ.get("SSE_EVAL_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "eval"
-
-
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m sse_demo.train.data --out DIR [--eval-dir DIR] [--no-gettext]``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -356,6 +349,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    from sse_demo.evaluation.beir import default_eval_dir
+
     eval_dir = args.eval_dir or default_eval_dir()
     if not eval_dir.is_dir():
         print(f"warning: eval dir {eval_dir} not found; training texts are NOT deduplicated against eval sets")
