@@ -50,10 +50,6 @@ class Checkpoint:
     packed: np.ndarray | None = None
     scales: np.ndarray | None = None
 
-    @property
-    def format(self) -> CheckpointFormat:
-        return CheckpointFormat.FP32 if self.weight is not None else CheckpointFormat.Q4
-
 
 def detect_format(folder: Path) -> CheckpointFormat:
     """Tell the format from the files present, as the published repos are laid out."""

@@ -17,7 +17,6 @@ BUNDLED_Q4 = BUNDLED_DIR / "sse-bilingual-small-q4"
 
 PUBLISHED_FP32 = "RikkaBotan/stable-static-embedding-fast-retrieval-mrl-bilingual-ja-en"
 PUBLISHED_Q4 = "RikkaBotan/quantized-stable-static-embedding-fast-retrieval-mrl-bilingual-ja-en"
-PUBLISHED_PAIRS = {PUBLISHED_FP32: PUBLISHED_Q4}
 
 HUB_FILES = [
     "model.safetensors",

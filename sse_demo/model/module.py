@@ -66,9 +66,9 @@ class SSE(nn.Module):
         self.dyt = dyt
 
     @classmethod
-    def from_weights(cls, weight: torch.Tensor, *, trainable: bool = True) -> SSE:
-        """A float SSE whose table is ``weight`` (vocab x dim) and whose DyT has its initial values."""
-        embedding = nn.EmbeddingBag.from_pretrained(weight, freeze=not trainable, mode="mean")
+    def from_weights(cls, weight: torch.Tensor) -> SSE:
+        """A trainable float SSE whose table is ``weight`` (vocab x dim) and whose DyT has its initial values."""
+        embedding = nn.EmbeddingBag.from_pretrained(weight, freeze=False, mode="mean")
         return cls(embedding, SeparableDyT(weight.shape[1]))
 
     @property
