@@ -1,12 +1,15 @@
 """``SSEModel``: a tokenizer plus the SSE module, with encode / save / load.
 
 Encoding is the hot path: the Rust tokenizer does the work (``encode_batch_fast``, no offsets, no special
-tokens), ids are flattened once with numpy, and one ``embedding_bag`` call pools the whole batch.
+tokens) and ids are flattened once with numpy. On CPU a sparse product pools each batch straight into the output
+(bit for bit torch's ``embedding_bag``) while a helper thread tokenises the next batch; on CUDA the torch module
+does it all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from torch import nn
 from sse_demo.model import checkpoint
 from sse_demo.model.hub import resolve
 from sse_demo.model.module import SSE, SeparableDyT, normalize_numpy, truncate_and_normalize
+from sse_demo.model.pooling import mean_rows
 from sse_demo.model.q4 import PackedQ4EmbeddingBag
 
 MATRYOSHKA_DIMS = (512, 256, 128, 64, 32)
@@ -151,10 +155,28 @@ class SSEModel:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         out = np.empty((len(texts), dim), dtype=np.float32)
-        for start in range(0, len(texts), batch_size):
-            batch = texts[start : start + batch_size]
-            self._embed(*self.tokenize(batch), out[start : start + len(batch)], normalize)
+        for start, (ids, offsets) in self._tokenized_batches(texts, batch_size):
+            self._embed(ids, offsets, out[start : start + batch_size], normalize)
         return out
+
+    def _tokenized_batches(self, texts: list[str], batch_size: int) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
+        """``(start, tokenize(batch))`` for each batch, the next batch being tokenised on a helper thread meanwhile.
+
+        The tokenizer (Rust) and the pooling product (scipy) both release the GIL, so they share the cores instead
+        of taking turns, which keeps the whole encode close to the tokenizer's own time.
+        """
+        starts = range(0, len(texts), batch_size)
+        if len(starts) < 2:
+            yield from ((start, self.tokenize(texts[start : start + batch_size])) for start in starts)
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sse-tokenize") as pool:
+            pending = pool.submit(self.tokenize, texts[:batch_size])
+            for start in starts:
+                batch = pending.result()
+                following = start + batch_size
+                if following < len(texts):
+                    pending = pool.submit(self.tokenize, texts[following : following + batch_size])
+                yield start, batch
 
     def pooled(self, texts: str | Sequence[str]) -> np.ndarray:
         """The mean of each text's token rows, before DyT: where the texts sit on the tanh curves."""
@@ -201,15 +223,16 @@ class SSEModel:
         return torch.from_numpy(ids).to(self.device), torch.from_numpy(offsets).to(self.device)
 
     def _embed(self, ids: np.ndarray, offsets: np.ndarray, out: np.ndarray, normalize: bool) -> None:
-        """Embed one tokenised batch into ``out`` (n x dim). Pooling is torch's bit-exact float32 bag; on CPU the
-        rest runs in numpy, in place in ``out``, where tanh is much faster."""
+        """Embed one tokenised batch into ``out`` (n x dim). On CPU, ``pooling.mean_rows`` writes the means into
+        ``out`` on this thread and DyT and normalisation run in place in numpy, whose SIMD tanh is much faster than
+        torch's."""
         dim = out.shape[1]
-        with torch.inference_mode():
-            ids, offsets = self._to_device(ids, offsets)
-            if self.device.type != "cpu":
-                out[:] = truncate_and_normalize(self.module(ids, offsets), dim, normalize).cpu().numpy()
-                return
-            out[:] = self.module.pool(ids, offsets).numpy()[:, :dim]
+        if self.device.type != "cpu":
+            with torch.inference_mode():
+                embeddings = self.module(*self._to_device(ids, offsets))
+                out[:] = truncate_and_normalize(embeddings, dim, normalize).cpu().numpy()
+            return
+        mean_rows(self.module.embedding, ids, np.append(offsets, len(ids)), out)
         self.module.dyt.forward_numpy(out, out=out)
         if normalize:
             normalize_numpy(out, out=out)
