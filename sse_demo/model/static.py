@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 from torch import nn
 
 from sse_demo.model import checkpoint
@@ -128,13 +128,7 @@ class SSEModel:
 
     def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Flat token ids and the start offset of each text: what ``EmbeddingBag`` consumes."""
-        encodings = self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
-        ids = [encoding.ids for encoding in encodings]
-        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-        flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
-        offsets = np.zeros(len(ids), dtype=np.int64)
-        np.cumsum(lengths[:-1], out=offsets[1:])
-        return flat, offsets
+        return flatten_ids(self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False))
 
     def encode(
         self,
@@ -236,6 +230,16 @@ class SSEModel:
         self.module.dyt.forward_numpy(out, out=out)
         if normalize:
             normalize_numpy(out, out=out)
+
+
+def flatten_ids(encodings: Sequence[Encoding]) -> tuple[np.ndarray, np.ndarray]:
+    """The ids of ``encodings`` as one int64 array, and the start offset of each encoding in it."""
+    ids = [encoding.ids for encoding in encodings]
+    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+    flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
+    offsets = np.zeros(len(ids), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    return flat, offsets
 
 
 def _check_texts(texts: str | Iterable[str]) -> list[str]:

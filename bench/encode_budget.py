@@ -1,0 +1,86 @@
+"""Where the CPU time of an encode goes, against the tokenizer's own CPU time (issue 2's 1.3x point).
+
+Each step of ``SSEModel.encode`` on CPU is timed on its own, as process CPU time, per batch of 1,024 texts:
+
+* the tokenizer (``encode_batch_fast``, all its rayon threads);
+* taking the ids out of the ``Encoding`` objects and flattening them;
+* pooling (``sse_demo.model.pooling.mean_rows``);
+* DyT;
+* normalisation.
+
+The sum of the steps after the tokenizer, divided by the tokenizer's CPU time, is the least the whole encode could
+cost relative to the tokenizer if the two overlapped perfectly on the cores. Same table, tokenizer and texts as
+``encode_bench.py``.
+
+    python bench/encode_budget.py --xlmr-tokenizer PATH/tokenizer.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from encode_bench import bench_texts, published_size_tokenizer, synthetic_checkpoints
+
+
+def cpu_ms(step: Callable[[object], object], items: Sequence[object], rounds: int) -> float:
+    """Median over ``rounds`` of the process CPU time per item, in ms."""
+    times = []
+    for _ in range(rounds):
+        start = time.process_time()
+        for item in items:
+            step(item)
+        times.append(time.process_time() - start)
+    return statistics.median(times) / len(items) * 1e3
+
+
+def main() -> None:
+    import sse_demo
+    from sse_demo.model.module import normalize_numpy
+    from sse_demo.model.pooling import mean_rows
+    from sse_demo.model.static import flatten_ids
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--xlmr-tokenizer", type=Path, required=True)
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+
+    batch_size = 1024
+    tokenizer = published_size_tokenizer(args.xlmr_tokenizer)
+    texts, _ = bench_texts(args.batches * batch_size)
+    with tempfile.TemporaryDirectory() as folder:
+        fp32, _ = synthetic_checkpoints(tokenizer, Path(folder))
+        model = sse_demo.load_model(fp32, device="cpu")
+    batches = [texts[start : start + batch_size] for start in range(0, len(texts), batch_size)]
+    encodings = [tokenizer.encode_batch_fast(batch, add_special_tokens=False) for batch in batches]
+    tokenized = [model.tokenize(batch) for batch in batches]
+    out = np.empty((batch_size, model.dim), dtype=np.float32)
+
+    steps = {
+        "tokenizer (encode_batch_fast, all threads)": cpu_ms(
+            lambda batch: tokenizer.encode_batch_fast(batch, add_special_tokens=False), batches, args.rounds
+        ),
+        "ids out of the Encoding objects, flattened": cpu_ms(flatten_ids, encodings, args.rounds),
+        "pooling (scipy CSR product)": cpu_ms(
+            lambda t: mean_rows(model.module.embedding, t[0], np.append(t[1], len(t[0])), out), tokenized, args.rounds
+        ),
+        "DyT (numpy)": cpu_ms(lambda _: model.module.dyt.forward_numpy(out, out=out), tokenized, args.rounds),
+        "normalisation (numpy)": cpu_ms(lambda _: normalize_numpy(out, out=out), tokenized, args.rounds),
+    }
+    tokenizer_ms = next(iter(steps.values()))
+    added = sum(steps.values()) - tokenizer_ms
+    print(f"CPU time per batch of {batch_size} texts, median of {args.rounds} rounds over {len(batches)} batches:\n")
+    print("| step | CPU ms | / tokenizer |\n|---|---:|---:|")
+    for name, ms in steps.items():
+        print(f"| {name} | {ms:.2f} | {ms / tokenizer_ms:.2f} |")
+    print(f"| **all steps after the tokenizer** | **{added:.2f}** | **{added / tokenizer_ms:.2f}** |")
+
+
+if __name__ == "__main__":
+    main()
