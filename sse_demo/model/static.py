@@ -8,6 +8,7 @@ does it all.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
@@ -26,6 +27,7 @@ from sse_demo.model.q4 import PackedQ4EmbeddingBag
 
 MATRYOSHKA_DIMS = (512, 256, 128, 64, 32)
 DEFAULT_BATCH_SIZE = 1024
+TOKENIZE_AHEAD = 2  # batches tokenised ahead of the one being pooled (CPU encode)
 
 
 def default_device() -> str:
@@ -154,22 +156,23 @@ class SSEModel:
         return out
 
     def _tokenized_batches(self, texts: list[str], batch_size: int) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
-        """``(start, tokenize(batch))`` for each batch, the next batch being tokenised on a helper thread meanwhile.
+        """``(start, tokenize(batch))`` for each batch, the next batches being tokenised on helper threads meanwhile.
 
         The tokenizer (Rust) and the pooling product (scipy) both release the GIL, so they share the cores instead
-        of taking turns, which keeps the whole encode close to the tokenizer's own time.
+        of taking turns, which keeps the whole encode close to the tokenizer's own time. Two batches in flight
+        measured better than one at small batch sizes (docs/benchmarks.md).
         """
         starts = range(0, len(texts), batch_size)
         if len(starts) < 2:
             yield from ((start, self.tokenize(texts[start : start + batch_size])) for start in starts)
             return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sse-tokenize") as pool:
-            pending = pool.submit(self.tokenize, texts[:batch_size])
-            for start in starts:
-                batch = pending.result()
-                following = start + batch_size
-                if following < len(texts):
-                    pending = pool.submit(self.tokenize, texts[following : following + batch_size])
+        with ThreadPoolExecutor(max_workers=TOKENIZE_AHEAD, thread_name_prefix="sse-tokenize") as pool:
+            pending = deque(pool.submit(self.tokenize, texts[s : s + batch_size]) for s in starts[:TOKENIZE_AHEAD])
+            for index, start in enumerate(starts):
+                batch = pending.popleft().result()
+                if index + TOKENIZE_AHEAD < len(starts):
+                    ahead = starts[index + TOKENIZE_AHEAD]
+                    pending.append(pool.submit(self.tokenize, texts[ahead : ahead + batch_size]))
                 yield start, batch
 
     def pooled(self, texts: str | Sequence[str]) -> np.ndarray:
