@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.sparse import csr_matrix
 from torch import nn
 
 from sse_demo.model.q4 import PackedQ4EmbeddingBag
@@ -32,6 +31,8 @@ def mean_rows(
         raise ValueError(f"out must be a float32 array, got {out.dtype}")
     if len(bounds) != len(out) + 1:
         raise ValueError(f"need {len(out) + 1} bounds for {len(out)} texts, got {len(bounds)}")
+    from scipy.sparse import csr_matrix  # deferred: importing scipy.sparse costs about 0.15 s
+
     dim = out.shape[1]
     with torch.no_grad():
         if isinstance(embedding, PackedQ4EmbeddingBag):
