@@ -13,7 +13,6 @@ A 4-bit table is dequantised only for the distinct rows of the batch, as ``Packe
 from __future__ import annotations
 
 import numpy as np
-import torch
 from torch import nn
 
 from sse_demo.model.q4 import PackedQ4EmbeddingBag
@@ -34,12 +33,11 @@ def mean_rows(
     from scipy.sparse import csr_matrix  # deferred: importing scipy.sparse costs about 0.15 s
 
     dim = out.shape[1]
-    with torch.no_grad():
-        if isinstance(embedding, PackedQ4EmbeddingBag):
-            distinct, ids = _distinct(ids, embedding.num_embeddings)
-            table = _dequantize_rows(embedding.packed.numpy(), embedding.scales.numpy(), distinct, dim)
-        else:
-            table = embedding.weight.detach().numpy()
+    if isinstance(embedding, PackedQ4EmbeddingBag):
+        distinct, ids = _distinct(ids, embedding.num_embeddings)
+        table = _dequantize_rows(embedding.packed.numpy(), embedding.scales.numpy(), distinct, dim)
+    else:
+        table = embedding.weight.detach().numpy()
     tokens = csr_matrix((np.ones(len(ids), np.float32), ids, bounds), shape=(len(out), len(table)))
     sums = tokens @ table
     counts = np.maximum(np.diff(bounds), 1).astype(np.float32)

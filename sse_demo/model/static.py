@@ -2,8 +2,8 @@
 
 Encoding is the hot path: the Rust tokenizer does the work (``encode_batch_fast``, no offsets, no special
 tokens) and ids are flattened once with numpy. On CPU a sparse product pools each batch straight into the output
-(bit for bit torch's ``embedding_bag``) while a helper thread tokenises the next batch; on CUDA the torch module
-does it all.
+(bit for bit torch's ``embedding_bag``) while helper threads tokenise the next batches; on CUDA the torch
+module does it all.
 """
 
 from __future__ import annotations
