@@ -59,7 +59,7 @@ def main() -> None:
         model = sse_demo.load_model(fp32, device="cpu")
     batches = [texts[start : start + batch_size] for start in range(0, len(texts), batch_size)]
     encodings = [tokenizer.encode_batch_fast(batch, add_special_tokens=False) for batch in batches]
-    tokenized = [model.tokenize(batch) for batch in batches]
+    tokenized = [flatten_ids(batch_encodings) for batch_encodings in encodings]
     out = np.empty((batch_size, model.dim), dtype=np.float32)
 
     steps = {
