@@ -86,6 +86,30 @@ def test_batch_size_does_not_change_results(model: sse_demo.SSEModel) -> None:
     np.testing.assert_array_equal(model.encode(texts, batch_size=1), model.encode(texts, batch_size=7))
 
 
+@pytest.mark.parametrize(("chunk_texts", "chunk_chars", "pool_texts"), [(7, 10**9, 3), (10**9, 40, 4), (5, 10**9, 10)])
+@pytest.mark.parametrize("quantized", [False, True])
+def test_chunks_and_pooling_jobs_do_not_change_results(
+    chunk_texts: int,
+    chunk_chars: int,
+    pool_texts: int,
+    quantized: bool,
+    fp32_dir: Path,
+    q4_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CPU encode tokenises in chunks and pools in jobs; where those boundaries fall must not matter."""
+    from sse_demo.model import static
+
+    model = sse_demo.load_model(q4_dir if quantized else fp32_dir, quantized=quantized, device="cpu")
+    texts = [f"static {i} 東京 embeddings" * (i % 4) for i in range(23)]
+    expected = model.encode(texts, batch_size=1024)
+    monkeypatch.setattr(static, "CHUNK_TEXTS", chunk_texts)
+    monkeypatch.setattr(static, "CHUNK_CHARS", chunk_chars)
+    monkeypatch.setattr(static, "POOL_TEXTS", pool_texts)
+    for batch_size in (1, 2, 5, 23):
+        np.testing.assert_array_equal(model.encode(texts, batch_size=batch_size), expected)
+
+
 @pytest.mark.parametrize("dim", [64, 32, 16, 8, 1])
 def test_matryoshka_truncates_before_normalising(dim: int, model: sse_demo.SSEModel, tokenizer, weights) -> None:
     texts = ["Static embeddings are fast.", "寿司は人気です"]

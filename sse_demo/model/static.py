@@ -1,17 +1,17 @@
 """``SSEModel``: a tokenizer plus the SSE module, with encode / save / load.
 
 Encoding is the hot path: the Rust tokenizer does the work (``encode_batch_fast``, no offsets, no special
-tokens) and ids are flattened once with numpy. On CPU a sparse product pools each batch straight into the output
-(bit for bit torch's ``embedding_bag``) while helper threads tokenise the next batches; on CUDA the torch
-module does it all.
+tokens) and ids are flattened once with numpy. On CPU the tokenizer runs over a chunk of batches back to back,
+then a sparse product pools the chunk straight into the output on all cores (bit for bit torch's
+``embedding_bag``); on CUDA helper threads tokenise ahead and the torch module does the rest.
 """
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,11 @@ from sse_demo.model.q4 import PackedQ4EmbeddingBag
 
 MATRYOSHKA_DIMS = (512, 256, 128, 64, 32)
 DEFAULT_BATCH_SIZE = 1024
-TOKENIZE_AHEAD = 2  # batches tokenised ahead of the one being pooled (CPU encode)
+TOKENIZE_AHEAD = 2  # batches tokenised ahead of the one being embedded (CUDA encode)
+CHUNK_TEXTS = 65_536  # CPU encode: texts tokenised back to back before they are pooled...
+CHUNK_CHARS = 8_000_000  # ...or fewer, once they hold this many characters (bounds the ids held: ~16 MB)
+POOL_TEXTS = 1_024  # texts per pooling job (bounds a 4-bit job's dequantised rows)
+POOL_THREADS = min(8, getattr(os, "process_cpu_count", os.cpu_count)() or 1)
 
 
 def default_device() -> str:
@@ -130,7 +134,10 @@ class SSEModel:
 
     def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Flat token ids and the start offset of each text: what ``EmbeddingBag`` consumes."""
-        return flatten_ids(self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False))
+        ids, lengths = flatten_ids(self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False))
+        offsets = np.zeros(len(lengths), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=offsets[1:])
+        return ids, offsets
 
     def encode(
         self,
@@ -151,17 +158,67 @@ class SSEModel:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         out = np.empty((len(texts), dim), dtype=np.float32)
+        if self.device.type == "cpu":
+            self._encode_on_cpu(texts, batch_size, out, normalize)
+            return out
         for start, (ids, offsets) in self._tokenized_batches(texts, batch_size):
-            self._embed(ids, offsets, out[start : start + batch_size], normalize)
+            with torch.inference_mode():
+                embeddings = self.module(*self._to_device(ids, offsets))
+                out[start : start + batch_size] = truncate_and_normalize(embeddings, dim, normalize).cpu().numpy()
         return out
 
-    def _tokenized_batches(self, texts: list[str], batch_size: int) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
-        """``(start, tokenize(batch))`` for each batch, the next batches being tokenised on helper threads meanwhile.
+    def _encode_on_cpu(self, texts: list[str], batch_size: int, out: np.ndarray, normalize: bool) -> None:
+        """Tokenise a chunk of batches back to back, then pool the chunk on all cores; chunk after chunk.
 
-        The tokenizer (Rust) and the pooling product (scipy) both release the GIL, so they share the cores instead
-        of taking turns, which keeps the whole encode close to the tokenizer's own time. Two batches in flight
-        measured better than one at small batch sizes (docs/benchmarks.md).
+        The tokenizer's rayon threads run fastest undisturbed: pooling each batch beside them, or pausing them
+        between batches, slowed them by more than the pooling costs (docs/benchmarks.md). So they tokenise up to
+        ``CHUNK_TEXTS`` texts in a row while a helper thread takes the ids out of each batch's ``Encoding`` objects,
+        and then ``POOL_THREADS`` threads pool the chunk, ``POOL_TEXTS`` texts per job; scipy and numpy run those
+        without the GIL.
         """
+        if len(texts) <= min(batch_size, POOL_TEXTS):  # one small job: threads would only add their start-up
+            ids, lengths = flatten_ids(self.tokenizer.encode_batch_fast(texts, add_special_tokens=False))
+            self._pool_span(ids, _bounds(lengths), out, normalize)
+            return
+        with ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="sse-pool") as pool:
+            first, chars, pending = 0, 0, []
+            for start in range(0, len(texts), batch_size):
+                batch = texts[start : start + batch_size]
+                encodings = self.tokenizer.encode_batch_fast(batch, add_special_tokens=False)
+                pending.append(pool.submit(flatten_ids, encodings))
+                chars += sum(map(len, batch))
+                end = start + len(batch)
+                if end - first >= CHUNK_TEXTS or chars >= CHUNK_CHARS or end == len(texts):
+                    self._pool_chunk(pool, [future.result() for future in pending], out[first:end], normalize)
+                    first, chars, pending = end, 0, []
+
+    def _pool_chunk(
+        self, pool: ThreadPoolExecutor, parts: list[tuple[np.ndarray, np.ndarray]], out: np.ndarray, normalize: bool
+    ) -> None:
+        """Pool a chunk (the ``flatten_ids`` parts of its batches) into ``out``, ``POOL_TEXTS`` texts per job."""
+        ids = np.concatenate([part[0] for part in parts])
+        bounds = _bounds(np.concatenate([part[1] for part in parts]))
+        spans = range(0, len(out), POOL_TEXTS)
+        jobs = [
+            pool.submit(self._pool_span, ids, bounds[s : s + POOL_TEXTS + 1], out[s : s + POOL_TEXTS], normalize)
+            for s in spans
+        ]
+        for job in jobs:
+            job.result()
+
+    def _pool_span(self, ids: np.ndarray, bounds: np.ndarray, out: np.ndarray, normalize: bool) -> None:
+        """Pooling, DyT and normalisation of the texts between ``bounds`` (n + 1 positions in ``ids``), into ``out``.
+
+        ``pooling.mean_rows`` writes the means into ``out``; DyT and normalisation run in place in numpy, whose SIMD
+        tanh is much faster than torch's."""
+        mean_rows(self.module.embedding, ids[bounds[0] : bounds[-1]], bounds - bounds[0], out)
+        self.module.dyt.forward_numpy(out, out=out)
+        if normalize:
+            normalize_numpy(out, out=out)
+
+    def _tokenized_batches(self, texts: list[str], batch_size: int) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
+        """``(start, tokenize(batch))`` for each batch, the next batches being tokenised on helper threads meanwhile,
+        so the tokenizer keeps the CPU busy while the GPU embeds."""
         starts = range(0, len(texts), batch_size)
         if len(starts) < 2:
             yield from ((start, self.tokenize(texts[start : start + batch_size])) for start in starts)
@@ -219,30 +276,23 @@ class SSEModel:
     def _to_device(self, ids: np.ndarray, offsets: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         return torch.from_numpy(ids).to(self.device), torch.from_numpy(offsets).to(self.device)
 
-    def _embed(self, ids: np.ndarray, offsets: np.ndarray, out: np.ndarray, normalize: bool) -> None:
-        """Embed one tokenised batch into ``out`` (n x dim). On CPU, ``pooling.mean_rows`` writes the means into
-        ``out`` on this thread and DyT and normalisation run in place in numpy, whose SIMD tanh is much faster than
-        torch's."""
-        dim = out.shape[1]
-        if self.device.type != "cpu":
-            with torch.inference_mode():
-                embeddings = self.module(*self._to_device(ids, offsets))
-                out[:] = truncate_and_normalize(embeddings, dim, normalize).cpu().numpy()
-            return
-        mean_rows(self.module.embedding, ids, np.append(offsets, len(ids)), out)
-        self.module.dyt.forward_numpy(out, out=out)
-        if normalize:
-            normalize_numpy(out, out=out)
-
 
 def flatten_ids(encodings: Sequence[Encoding]) -> tuple[np.ndarray, np.ndarray]:
-    """The ids of ``encodings`` as one int64 array, and the start offset of each encoding in it."""
-    ids = [encoding.ids for encoding in encodings]
-    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-    flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
-    offsets = np.zeros(len(ids), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=offsets[1:])
-    return flat, offsets
+    """The ids of ``encodings`` as one int64 array, and the number of ids of each encoding."""
+    ids: list[int] = []
+    lengths: list[int] = []
+    for encoding in encodings:
+        encoding_ids = encoding.ids
+        ids += encoding_ids
+        lengths.append(len(encoding_ids))
+    return np.array(ids, dtype=np.int64), np.array(lengths, dtype=np.int64)
+
+
+def _bounds(lengths: np.ndarray) -> np.ndarray:
+    """The n + 1 boundaries of n texts of these token counts in the flat ids: text i is ``ids[b[i]:b[i+1]]``."""
+    bounds = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=bounds[1:])
+    return bounds
 
 
 def _check_texts(texts: str | Iterable[str]) -> list[str]:
