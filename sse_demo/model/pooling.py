@@ -4,8 +4,8 @@ On CPU this replaces ``EmbeddingBag`` at inference time with the same numbers bi
 each text's rows in token order into a float32 accumulator (times an exact 1.0), and the sums are then divided by
 the token counts, exactly as torch's float32 ``embedding_bag(mode="mean")`` does; a text without tokens gives an
 all-zero row. Why not torch itself: its OpenMP pool spins on both cores right after the tokenizer's rayon pool
-has used them, and the two stall each other, while this runs on the calling thread only, so the tokenisation of
-the next batch overlaps with it (see ``SSEModel.encode``).
+has used them, and the two stall each other, while this runs on the thread that calls it, GIL released, so
+``SSEModel.encode`` decides which threads pool what (one job per 1,024 texts, on all cores, between tokenizer runs).
 
 A 4-bit table is dequantised only for the distinct rows of the batch, as ``PackedQ4EmbeddingBag`` does.
 """
