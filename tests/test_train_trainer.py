@@ -68,6 +68,48 @@ def test_load_pairs_filters_by_source(tmp_path: Path) -> None:
     assert load_pairs(tmp_path / "pairs.jsonl", ["gettext"])["anchor"] == ["c"]
 
 
+def test_load_pairs_by_source_gives_one_dataset_per_source(tmp_path: Path) -> None:
+    rows = [
+        {"anchor": "a", "positive": "b", "source": "jmdict"},
+        {"anchor": "c", "positive": "d", "source": "gettext"},
+        {"anchor": "e", "positive": "f", "source": "jmdict"},
+    ]
+    (tmp_path / "pairs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    groups = load_pairs(tmp_path / "pairs.jsonl", by_source=True)
+    assert {name: groups[name]["anchor"] for name in groups} == {"jmdict": ["a", "e"], "gettext": ["c"]}
+
+
+def test_batches_by_source_never_mix_sources(tokenizer: Tokenizer, tmp_path: Path, monkeypatch) -> None:
+    """With a DatasetDict, every training batch comes from one source (harder in-batch negatives)."""
+    import torch
+    from datasets import Dataset, DatasetDict
+
+    from sse_demo.train import trainer
+
+    batches: list[set[bool]] = []
+    real_loss = trainer.matryoshka_loss
+
+    class Recording(torch.nn.Module):
+        def __init__(self, model, dims) -> None:
+            super().__init__()
+            self.model, self.inner = model, real_loss(model, dims)
+
+        def forward(self, sentence_features, labels):
+            ids, offsets = sentence_features[0]["input_ids"].tolist(), sentence_features[0]["offsets"].tolist()
+            texts = [tokenizer.decode(ids[a:b]) for a, b in zip(offsets, [*offsets[1:], len(ids)], strict=True)]
+            batches.append({any(ord(ch) > 0x3000 for ch in text) for text in texts})
+            return self.inner(sentence_features, labels)
+
+    monkeypatch.setattr(trainer, "matryoshka_loss", Recording)
+    english = [("static embeddings", "fast vectors"), ("tokyo city", "capital"), ("sushi", "fish"), ("mount", "fuji")]
+    groups = {"ja": Dataset.from_dict({"anchor": [a for a, _ in PAIRS[:4]], "positive": [p for _, p in PAIRS[:4]]})}
+    groups["en"] = Dataset.from_dict({"anchor": [a for a, _ in english], "positive": [p for _, p in english]})
+    stage = Stage(batch_size=2, learning_rate=0.01, epochs=2, warmup_ratio=0.0)
+    train(toy_model(tokenizer), DatasetDict(groups), tmp_path, stages=[stage], dims=(64,))
+    assert len(batches) == 8 and all(len(kinds) == 1 for kinds in batches)
+    assert {kinds.pop() for kinds in batches} == {True, False}
+
+
 def test_load_pairs_names_the_missing_file(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"sse_demo\.train\.data"):
         load_pairs(tmp_path / "pairs.jsonl")

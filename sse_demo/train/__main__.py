@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--spec-schedule", action="store_true", help="the published GPU-scale two-stage schedule")
     parser.add_argument("--sources", nargs="*", default=None, help="only these pair sources (see manifest.json)")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N pairs (smoke runs)")
+    parser.add_argument(
+        "--mixed-batches",
+        action="store_true",
+        help="draw batches from all sources at once (default: each batch from one source, measured better)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--wise-ft",
@@ -56,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     stages = SPEC_STAGES if args.spec_schedule else tuple(args.stage or SMALL_STAGES)
     started = time.perf_counter()
-    dataset = load_pairs(args.data / "pairs.jsonl", args.sources, args.limit)
+    dataset = load_pairs(args.data / "pairs.jsonl", args.sources, args.limit, by_source=not args.mixed_batches)
     start = SSEModel.from_pretrained(args.init)
     base = arrays(SSEModel.from_pretrained(args.wise_ft_base or args.init, device="cpu"))
     model = train(start, dataset, args.out, stages=stages, seed=args.seed)
