@@ -206,3 +206,18 @@ def test_torch_forward_path_equals_the_numpy_cpu_path(model: sse_demo.SSEModel) 
             for normalize in (True, False):
                 torch_path = truncate_and_normalize(model.module(ids, offsets), dim, normalize).numpy()
                 np.testing.assert_allclose(torch_path, model.encode(texts, dim=dim, normalize=normalize), atol=1e-6)
+
+
+def test_the_accelerator_branch_equals_the_cpu_branch(
+    model: sse_demo.SSEModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """encode's non-CPU branch (batches tokenised ahead, the torch module) gives the CPU branch's numbers; run here
+    on CPU tensors, since CUDA itself is not available on every test machine."""
+    import torch
+
+    texts = ["Static embeddings are fast.", "寿司は人気です", "", "富士山 is high"] * 5
+    expected = {dim: model.encode(texts, dim=dim, batch_size=3) for dim in (None, 16)}
+    monkeypatch.setattr(model, "device", torch.device("meta"))  # anything but "cpu" takes the accelerator branch
+    monkeypatch.setattr(model, "_to_device", lambda ids, offsets: (torch.from_numpy(ids), torch.from_numpy(offsets)))
+    for dim, cpu_branch in expected.items():
+        np.testing.assert_allclose(model.encode(texts, dim=dim, batch_size=3), cpu_branch, atol=1e-6)
