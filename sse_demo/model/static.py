@@ -1,8 +1,8 @@
 """``SSEModel``: a tokenizer plus the SSE module, with encode / save / load.
 
 Encoding is the hot path: the Rust tokenizer does the work (``encode_batch_fast``, no offsets, no special
-tokens) and ids are flattened once with numpy. On CPU the tokenizer runs over a chunk of batches back to back,
-then a sparse product pools the chunk straight into the output on all cores (bit for bit torch's
+tokens) and the ids are flattened once into a numpy array. On CPU the tokenizer runs over a chunk of batches
+back to back, then a sparse product pools the chunk straight into the output on all cores (bit for bit torch's
 ``embedding_bag``); on CUDA helper threads tokenise ahead and the torch module does the rest.
 """
 
@@ -135,9 +135,7 @@ class SSEModel:
     def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Flat token ids and the start offset of each text: what ``EmbeddingBag`` consumes."""
         ids, lengths = flatten_ids(self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False))
-        offsets = np.zeros(len(lengths), dtype=np.int64)
-        np.cumsum(lengths[:-1], out=offsets[1:])
-        return ids, offsets
+        return ids, _bounds(lengths)[:-1]
 
     def encode(
         self,
