@@ -43,7 +43,7 @@ def main() -> None:
     import sse_demo
     from sse_demo.model.module import normalize_numpy
     from sse_demo.model.pooling import mean_rows
-    from sse_demo.model.static import flatten_ids
+    from sse_demo.model.static import flatten_ids, token_bounds
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--xlmr-tokenizer", type=Path, required=True)
@@ -59,7 +59,7 @@ def main() -> None:
         model = sse_demo.load_model(fp32, device="cpu")
     batches = [texts[start : start + batch_size] for start in range(0, len(texts), batch_size)]
     encodings = [tokenizer.encode_batch_fast(batch, add_special_tokens=False) for batch in batches]
-    tokenized = [(ids, np.concatenate([[0], np.cumsum(lengths)])) for ids, lengths in map(flatten_ids, encodings)]
+    tokenized = [(ids, token_bounds(lengths)) for ids, lengths in map(flatten_ids, encodings)]
     out = np.empty((batch_size, model.dim), dtype=np.float32)
 
     steps = {

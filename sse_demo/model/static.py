@@ -135,7 +135,7 @@ class SSEModel:
     def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Flat token ids and the start offset of each text: what ``EmbeddingBag`` consumes."""
         ids, lengths = flatten_ids(self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False))
-        return ids, _bounds(lengths)[:-1]
+        return ids, token_bounds(lengths)[:-1]
 
     def encode(
         self,
@@ -176,7 +176,7 @@ class SSEModel:
         """
         if len(texts) <= min(batch_size, POOL_TEXTS):  # one small job: threads would only add their start-up
             ids, lengths = flatten_ids(self.tokenizer.encode_batch_fast(texts, add_special_tokens=False))
-            self._pool_span(ids, _bounds(lengths), out, normalize)
+            self._pool_span(ids, token_bounds(lengths), out, normalize)
             return
         with ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="sse-pool") as pool:
             first, chars, pending = 0, 0, []
@@ -195,7 +195,7 @@ class SSEModel:
     ) -> None:
         """Pool a chunk (the ``flatten_ids`` parts of its batches) into ``out``, ``POOL_TEXTS`` texts per job."""
         ids = np.concatenate([part[0] for part in parts])
-        bounds = _bounds(np.concatenate([part[1] for part in parts]))
+        bounds = token_bounds(np.concatenate([part[1] for part in parts]))
         spans = range(0, len(out), POOL_TEXTS)
         jobs = [
             pool.submit(self._pool_span, ids, bounds[s : s + POOL_TEXTS + 1], out[s : s + POOL_TEXTS], normalize)
@@ -286,7 +286,7 @@ def flatten_ids(encodings: Sequence[Encoding]) -> tuple[np.ndarray, np.ndarray]:
     return np.array(ids, dtype=np.int64), np.array(lengths, dtype=np.int64)
 
 
-def _bounds(lengths: np.ndarray) -> np.ndarray:
+def token_bounds(lengths: np.ndarray) -> np.ndarray:
     """The n + 1 boundaries of n texts of these token counts in the flat ids: text i is ``ids[b[i]:b[i+1]]``."""
     bounds = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=bounds[1:])
