@@ -56,7 +56,7 @@ def test_bad_output_or_offsets_is_a_clear_error(model: sse_demo.SSEModel, out, b
 
 
 def test_many_batches_equal_one_batch(model: sse_demo.SSEModel) -> None:
-    """Several batches go through the helper thread that tokenises ahead; order and content are unchanged."""
+    """Many tokenizer batches pooled in jobs across threads give the rows of one batch, in order."""
     rng = np.random.default_rng(0)
     words = ["static", "東京", "", "fast", "寿司", "🚀"]
     texts = [" ".join(rng.choice(words, size=rng.integers(0, 6))) for _ in range(257)]

@@ -7,7 +7,7 @@ all-zero row. Why not torch itself: its OpenMP pool spins on both cores right af
 has used them, and the two stall each other, while this runs on the thread that calls it, GIL released, so
 ``SSEModel.encode`` decides which threads pool what (one job per 1,024 texts, on all cores, between tokenizer runs).
 
-A 4-bit table is dequantised only for the distinct rows of the batch, as ``PackedQ4EmbeddingBag`` does.
+A 4-bit table is dequantised only for the distinct rows of the call, as ``PackedQ4EmbeddingBag`` does per batch.
 """
 
 from __future__ import annotations
