@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
+import struct
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from sse_demo.train.data import (
     Pair,
@@ -11,9 +16,12 @@ from sse_demo.train.data import (
     clean,
     debian_pairs,
     eval_texts,
+    gettext_pairs,
     ict_pairs,
     language,
     parse_debian_translation,
+    unpack_catalogues,
+    wordnet_pairs,
 )
 
 TRANSLATION = """Package: foo
@@ -81,3 +89,73 @@ def test_ict_pairs_take_one_sentence_out_of_its_context() -> None:
 
 def test_ict_pairs_skip_descriptions_shorter_than_three_sentences() -> None:
     assert list(ict_pairs([("short", "Only one sentence here. And two.")])) == []
+
+
+WORDNET_NOUN = (
+    "  1 This software and database is being provided to you, the LICENSEE, by\n"
+    "  2 Princeton University under the following license.\n"
+    "14112855 26 n 04 heart_attack 0 coronary 0 coronary_occlusion 0 coronary_thrombosis 0 001 @ 14081375 n 0000"
+    ' | a sudden severe instance of abnormal heart function; "he had a heart attack"\n'
+)
+WORDNET_ADJ = (
+    "00001740 00 a 01 able(a) 0 000"
+    ' | (usually followed by `to\') having the necessary means; "able to swim"; or skill\n'
+)
+
+
+def write_wordnet(folder: Path) -> Path:
+    for name, text in (("noun", WORDNET_NOUN), ("adj", WORDNET_ADJ), ("verb", ""), ("adv", "")):
+        (folder / f"data.{name}").write_text(text, encoding="latin-1")
+    return folder
+
+
+def test_wordnet_pairs_map_up_to_three_lemmas_to_the_definition_without_examples(tmp_path: Path) -> None:
+    pairs = list(wordnet_pairs(write_wordnet(tmp_path)))
+    definition = "a sudden severe instance of abnormal heart function"
+    assert [(p.anchor, p.positive) for p in pairs[:3]] == [
+        ("heart attack", definition),
+        ("coronary", definition),
+        ("coronary occlusion", definition),
+    ]
+    assert pairs[3] == Pair("able", "(usually followed by `to') having the necessary means; or skill", Source.WORDNET)
+    assert len(pairs) == 4
+
+
+def test_wordnet_pairs_name_the_package_when_files_are_missing(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="apt-get install wordnet-base"):
+        next(wordnet_pairs(tmp_path))
+
+
+def write_mo(path: Path, messages: dict[str, str]) -> None:
+    """A GNU .mo catalogue (the format msgfmt writes), with the UTF-8 header entry gettext needs for Japanese."""
+    entries = sorted({"": "Content-Type: text/plain; charset=UTF-8\n", **messages}.items())
+    ids = [key.encode() for key, _ in entries]
+    strs = [value.encode() for _, value in entries]
+    start = 28 + 16 * len(entries)
+    table, blob = [], b""
+    for text in ids + strs:
+        table.append((len(text), start + len(blob)))
+        blob += text + b"\0"
+    header = struct.pack("<7I", 0x950412DE, 0, len(entries), 28, 28 + 8 * len(entries), 0, 0)
+    path.write_bytes(header + b"".join(struct.pack("<2I", *entry) for entry in table) + blob)
+
+
+def test_catalogues_unpacked_from_a_deb_give_japanese_to_english_pairs(tmp_path: Path) -> None:
+    if shutil.which("dpkg-deb") is None:
+        pytest.skip("dpkg-deb (Debian's dpkg) is not installed")
+    package = tmp_path / "pkg"
+    (package / "DEBIAN").mkdir(parents=True)
+    (package / "DEBIAN" / "control").write_text(
+        "Package: tiny\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: tiny\n"
+    )
+    catalogues = package / "usr/share/locale/ja/LC_MESSAGES"
+    catalogues.mkdir(parents=True)
+    write_mo(catalogues / "tiny.mo", {"Copy %s files": "%s 個のファイルをコピー", "Quit": "終了"})
+    subprocess.run(["dpkg-deb", "-b", str(package), str(tmp_path / "tiny.deb")], check=True, capture_output=True)
+
+    mo_dir = unpack_catalogues([tmp_path / "tiny.deb"], tmp_path / "root")
+
+    assert sorted(gettext_pairs(mo_dir), key=lambda pair: pair.positive) == [
+        Pair("個のファイルをコピー", "Copy files", Source.GETTEXT),
+        Pair("終了", "Quit", Source.GETTEXT),
+    ]
