@@ -16,6 +16,7 @@ from sse_demo.train.data import (
     clean,
     debian_pairs,
     eval_texts,
+    fetch_catalogues,
     gettext_pairs,
     ict_pairs,
     language,
@@ -159,3 +160,14 @@ def test_catalogues_unpacked_from_a_deb_give_japanese_to_english_pairs(tmp_path:
         Pair("個のファイルをコピー", "Copy files", Source.GETTEXT),
         Pair("終了", "Quit", Source.GETTEXT),
     ]
+
+
+def test_fetch_catalogues_explains_a_failed_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    apt_get = fake_bin / "apt-get"
+    apt_get.write_text("#!/bin/sh\necho 'E: Unable to locate package no-such-package' >&2\nexit 100\n")
+    apt_get.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake_bin}:/usr/bin:/bin")
+    with pytest.raises(RuntimeError, match=r"Unable to locate package no-such-package.*apt-get update.*--no-gettext"):
+        fetch_catalogues(["no-such-package"], tmp_path / "out")
