@@ -370,10 +370,10 @@ def build(
     ]
     mo_files: list[str] = []
     if mo_dir is not None:
-        if not any(mo_dir.glob("*.mo")):
+        mo_files = [_fingerprint(p) for p in sorted(mo_dir.glob("*.mo"))]
+        if not mo_files:
             raise FileNotFoundError(f"no .mo catalogues in {mo_dir}: pass a folder of catalogues, or --no-gettext")
         raw.extend(gettext_pairs(mo_dir))
-        mo_files = [_fingerprint(p) for p in sorted(mo_dir.glob("*.mo"))]
     wordnet_files: list[str] = []
     if wordnet_dir is not None:
         raw.extend(wordnet_pairs(wordnet_dir))
