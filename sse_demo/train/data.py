@@ -1,7 +1,7 @@
 """Rebuild the offline EN+JA training data from sources that install here, with one command.
 
 ``python -m sse_demo.train.data --out DIR`` (add ``--ict`` for inverse-cloze pairs, ``--wordnet`` for WordNet
-definitions; both measured and left out of the bundled model) writes:
+definitions, ``--biomed`` for biomedical definitions; measured and left out of the bundled model) writes:
 
 - ``DIR/pairs.jsonl``: one ``{"anchor", "positive", "source"}`` object per line, deduplicated, for contrastive training;
 - ``DIR/texts.jsonl``: ``{"text", "lang"}`` lines, every distinct text once, for vocabulary counts and distillation;
@@ -11,8 +11,9 @@ Sources: Debian package descriptions (``apt-get -o Acquire::Languages=en,ja upda
 ``jamdict-data`` (glosses only: the JMdict example sentences come from Tatoeba, the source of two eval sets, so they
 are never read), ``chatterbot-corpus`` dialogues, the Japanese gettext catalogues (``.mo``) of a fixed list of
 Debian packages (``GETTEXT_PACKAGES``, fetched with ``apt-get download``), and optionally WordNet 3.0 definitions
-(Debian's ``wordnet-base``). Any text that exactly equals a text of an eval set (``--eval-dir``, default
-``$SSE_EVAL_DIR`` or ``../shared/eval``) is dropped, with its pair, so the eval sets are never trained on.
+(Debian's ``wordnet-base``) and biomedical vocabularies (``biomed``). Any text that exactly equals a text of an eval
+set (``--eval-dir``, default ``$SSE_EVAL_DIR`` or ``../shared/eval``) is dropped, with its pair, so the eval sets
+are never trained on.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
+
+from sse_demo.train import biomed
+from sse_demo.train.fetch import apt_download, unpack_debs
 
 APT_LISTS = Path("/var/lib/apt/lists")
 MO_SUBDIR = Path("usr/share/locale/ja/LC_MESSAGES")
@@ -61,6 +65,10 @@ class Source(StrEnum):
     CHATTERBOT = "chatterbot"
     GETTEXT = "gettext"
     WORDNET = "wordnet"
+    GENE_ONTOLOGY = "go"
+    HPO = "hpo"
+    HPO_LAYPERSON = "hpo-layperson"
+    ICD10CM = "icd10cm"
 
 
 @dataclass(frozen=True)
@@ -273,31 +281,29 @@ def wordnet_pairs(wordnet_dir: Path = WORDNET_DIR, lemmas_per_synset: int = 3) -
                 yield Pair(word, definition, Source.WORDNET)
 
 
+def biomed_pairs(files: biomed.BiomedFiles) -> Iterator[Pair]:
+    """GO and HPO term -> definition, HPO layperson synonym -> term, ICD-10-CM inclusion term -> diagnosis title."""
+    for source, pairs in (
+        (Source.GENE_ONTOLOGY, biomed.go_definitions(files.go_sqlite)),
+        (Source.HPO, biomed.hpo_definitions(files.hpo_obo)),
+        (Source.HPO_LAYPERSON, biomed.hpo_layperson_synonyms(files.hpo_obo)),
+        (Source.ICD10CM, biomed.icd10cm_inclusions(files.icd_xml)),
+    ):
+        yield from (Pair(anchor, positive, source) for anchor, positive in pairs)
+
+
 def fetch_catalogues(packages: Sequence[str], dest: Path) -> tuple[Path, list[str]]:
     """Download ``packages`` with ``apt-get download`` into ``dest`` and unpack their Japanese catalogues.
 
     Returns the catalogue folder and the ``.deb`` file names (which carry the versions, for the manifest).
     """
-    debs = dest / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
-    try:
-        subprocess.run(["apt-get", "download", *packages], cwd=debs, check=True, capture_output=True, text=True)
-    except FileNotFoundError as error:
-        raise RuntimeError("apt-get not found: the gettext source needs Debian's apt; pass --no-gettext") from error
-    except subprocess.CalledProcessError as error:
-        raise RuntimeError(
-            f"`apt-get download` failed ({error.stderr.strip()[-300:]}): run `apt-get update` first, or pass "
-            "--no-gettext"
-        ) from error
-    files = sorted(debs.glob("*.deb"))
-    return unpack_catalogues(files, dest / "root"), [deb.name for deb in files]
+    debs = apt_download(packages, dest / "debs", "pass --no-gettext")
+    return unpack_catalogues(debs, dest / "root"), [deb.name for deb in debs]
 
 
 def unpack_catalogues(debs: Sequence[Path], root: Path) -> Path:
     """Extract ``.deb`` files under ``root`` with ``dpkg-deb -x``; returns ``root``'s Japanese catalogue folder."""
-    for deb in debs:
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True, capture_output=True)
-    return root / MO_SUBDIR
+    return unpack_debs(debs, root) / MO_SUBDIR
 
 
 def eval_texts(eval_dir: Path | None) -> set[str]:
@@ -354,11 +360,12 @@ def build(
     ict: bool = False,
     wordnet_dir: Path | None = None,
     gettext_debs: Sequence[str] = (),
+    biomed_files: biomed.BiomedFiles | None = None,
 ) -> dict[str, object]:
     """Collect every source, dedupe against the eval sets, shuffle with ``seed`` and write ``out``.
 
-    ``mo_dir`` or ``wordnet_dir`` set to None leaves that source out; ``gettext_debs`` names the packages the
-    catalogues came from, for the manifest.
+    ``mo_dir``, ``wordnet_dir`` or ``biomed_files`` set to None leaves that source out; ``gettext_debs`` names the
+    packages the catalogues came from, for the manifest.
     """
     en, ja = debian_descriptions("en"), debian_descriptions("ja")
     db = jamdict_db()
@@ -378,6 +385,13 @@ def build(
     if wordnet_dir is not None:
         raw.extend(wordnet_pairs(wordnet_dir))
         wordnet_files = [_fingerprint(wordnet_dir / name) for name in WORDNET_FILES]
+    biomed_inputs: list[str] = []
+    if biomed_files is not None:
+        raw.extend(biomed_pairs(biomed_files))
+        biomed_inputs = [
+            *biomed_files.packages,
+            *(_fingerprint(p) for p in (biomed_files.go_sqlite, biomed_files.hpo_obo, biomed_files.icd_xml)),
+        ]
     if ict:
         raw.extend(ict_pairs([*en.values(), *ja.values()], seed))
     pairs, dropped = clean(raw, eval_texts(eval_dir))
@@ -408,6 +422,7 @@ def build(
         "gettext_packages": list(gettext_debs),
         "gettext_catalogues": mo_files,
         "wordnet_files": wordnet_files,
+        "biomed_inputs": biomed_inputs,
         "seed": seed,
         "ict": ict,
     }
@@ -416,7 +431,8 @@ def build(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: ``python -m sse_demo.train.data --out DIR [--eval-dir DIR] [--no-gettext] [--wordnet]``."""
+    """Command line: ``python -m sse_demo.train.data --out DIR [--eval-dir DIR] [--no-gettext] [--wordnet]
+    [--biomed]``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--out",
@@ -442,6 +458,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--wordnet-dir", type=Path, default=WORDNET_DIR, help="WordNet 3.0 dict folder")
     parser.add_argument(
+        "--biomed",
+        action="store_true",
+        help="add Gene Ontology, HPO and ICD-10-CM term -> definition pairs (downloads ~24 MB; see the model card)",
+    )
+    parser.add_argument(
         "--ict", action="store_true", help="add inverse-cloze pairs from long descriptions (+0.001 mean, not used)"
     )
     parser.add_argument("--seed", type=int, default=0)
@@ -455,6 +476,7 @@ def main(argv: list[str] | None = None) -> None:
         mo_dir, debs = args.mo_dir, []
         if not args.no_gettext and mo_dir is None:
             mo_dir, debs = fetch_catalogues(GETTEXT_PACKAGES, Path(scratch))
+        biomed_files = biomed.fetch(Path(scratch) / "biomed") if args.biomed else None
         manifest = build(
             args.out,
             eval_dir,
@@ -463,6 +485,7 @@ def main(argv: list[str] | None = None) -> None:
             ict=args.ict,
             wordnet_dir=args.wordnet_dir if args.wordnet else None,
             gettext_debs=debs,
+            biomed_files=biomed_files,
         )
     print(
         json.dumps(manifest["pairs_per_source"]),
