@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from scipy.sparse import csr_matrix
 
 from sse_demo import load_model
-from sse_demo.evaluation.beir import default_eval_dir, load_beir
-from sse_demo.evaluation.metrics import retrieval_metrics
+from sse_demo.evaluation.beir import BeirDataset, default_eval_dir, load_beir
+from sse_demo.evaluation.evaluate import rank_and_score
 
 EN_SETS = ("nfcorpus-en", "scifact-en", "nq-utd-en", "stackfaq-en")
 
@@ -54,34 +55,36 @@ def tfidf(counts: csr_matrix, idf: np.ndarray, *, sublinear: bool = False) -> cs
     return csr_matrix(weighted.multiply(1 / norms[:, None]))
 
 
-def ndcg(scores: np.ndarray, doc_ids: list[str], relevant: list[set[str]]) -> float:
-    ranked = [[doc_ids[j] for j in np.argsort(-row)[:100]] for row in scores]
-    return retrieval_metrics(ranked, relevant)["ndcg@10"]
-
-
 @dataclass
 class CountedSet:
-    """One eval set, tokenised once: term counts of queries and documents, and who is relevant to whom."""
+    """One eval set, tokenised once: term counts of its judged queries and of its documents in id order (the
+    column order the project's evaluator ranks in, so score ties break by id as there)."""
 
+    data: BeirDataset
     doc_ids: list[str]
     queries: csr_matrix
     docs: csr_matrix
-    relevant: list[set[str]]
 
     @classmethod
     def load(cls, model, folder: Path) -> CountedSet:
         data = load_beir(folder)
-        query_ids = [q for q in data.qrels if q in data.queries]
+        doc_ids = sorted(data.corpus)
         return cls(
-            doc_ids=list(data.corpus),
-            queries=term_counts(model, [data.queries[q] for q in query_ids]),
-            docs=term_counts(model, list(data.corpus.values())),
-            relevant=[{d for d, grade in data.qrels[q].items() if grade > 0} for q in query_ids],
+            data=data,
+            doc_ids=doc_ids,
+            queries=term_counts(model, list(data.queries.values())),
+            docs=term_counts(model, [data.corpus[i] for i in doc_ids]),
         )
 
     def document_frequency(self) -> np.ndarray:
         """Fraction of the documents that hold each token id."""
         return np.asarray((self.docs > 0).sum(axis=0)).ravel() / self.docs.shape[0]
+
+    def ndcg(self, scores: np.ndarray) -> float:
+        """NDCG@10 of query x document scores, ranked and scored by the project's evaluator."""
+        return rank_and_score(self.data, self.doc_ids, iter([torch.from_numpy(np.ascontiguousarray(scores))]))[
+            "ndcg@10"
+        ]
 
 
 def evaluate_set(counted: CountedSet, other_df: np.ndarray, dims: list[int], seeds: int) -> dict[str, float]:
@@ -90,12 +93,11 @@ def evaluate_set(counted: CountedSet, other_df: np.ndarray, dims: list[int], see
     results: dict[str, float] = {}
     for label, df in (("", counted.document_frequency()), (", IDF of the other sets", other_df)):
         idf = (np.log(1 / (df + 1 / counted.docs.shape[0])) + 1).astype(np.float32)
-        for name, sublinear in (("tfidf exact", False), ("tfidf sublinear", True)):
-            if sublinear and label:
-                continue
-            scores = tfidf(counted.queries, idf, sublinear=sublinear) @ tfidf(counted.docs, idf, sublinear=sublinear).T
-            results[name + label] = ndcg(scores.toarray(), counted.doc_ids, counted.relevant)
         queries, docs = tfidf(counted.queries, idf), tfidf(counted.docs, idf)
+        results[f"tfidf exact{label}"] = counted.ndcg((queries @ docs.T).toarray())
+        if not label:
+            sublinear = tfidf(counted.queries, idf, sublinear=True) @ tfidf(counted.docs, idf, sublinear=True).T
+            results["tfidf sublinear"] = counted.ndcg(sublinear.toarray())
         for dim in dims:
             runs = []
             for seed in range(seeds):
@@ -104,7 +106,7 @@ def evaluate_set(counted: CountedSet, other_df: np.ndarray, dims: list[int], see
                 q, d = queries @ rows, docs @ rows
                 q /= np.linalg.norm(q, axis=1, keepdims=True) + 1e-12
                 d /= np.linalg.norm(d, axis=1, keepdims=True) + 1e-12
-                runs.append(ndcg(q @ d.T, counted.doc_ids, counted.relevant))
+                runs.append(counted.ndcg(q @ d.T))
             results[f"tfidf random {dim}{label}"] = float(np.median(runs))
     return results
 
