@@ -86,28 +86,51 @@ def test_batch_size_does_not_change_results(model: sse_demo.SSEModel) -> None:
     np.testing.assert_array_equal(model.encode(texts, batch_size=1), model.encode(texts, batch_size=7))
 
 
-@pytest.mark.parametrize(("chunk_texts", "chunk_chars", "pool_texts"), [(7, 10**9, 3), (10**9, 40, 4), (5, 10**9, 10)])
+@pytest.mark.parametrize(
+    ("unit_texts", "unit_chars", "threads"), [(7, 10**9, 2), (10**9, 40, 3), (5, 10**9, 1), (1, 1, 4)]
+)
 @pytest.mark.parametrize("quantized", [False, True])
-def test_chunks_and_pooling_jobs_do_not_change_results(
-    chunk_texts: int,
-    chunk_chars: int,
-    pool_texts: int,
+def test_work_units_and_threads_do_not_change_results(
+    unit_texts: int,
+    unit_chars: int,
+    threads: int,
     quantized: bool,
     fp32_dir: Path,
     q4_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The CPU encode tokenises in chunks and pools in jobs; where those boundaries fall must not matter."""
+    """The CPU encode splits the texts into units for its threads; where the units end must not matter."""
     from sse_demo.model import static
 
     model = sse_demo.load_model(q4_dir if quantized else fp32_dir, quantized=quantized, device="cpu")
     texts = [f"static {i} 東京 embeddings" * (i % 4) for i in range(23)]
-    expected = model.encode(texts, batch_size=1024)
-    monkeypatch.setattr(static, "CHUNK_TEXTS", chunk_texts)
-    monkeypatch.setattr(static, "CHUNK_CHARS", chunk_chars)
-    monkeypatch.setattr(static, "POOL_TEXTS", pool_texts)
-    for batch_size in (1, 2, 5, 23):
+    expected = model.encode(texts)
+    monkeypatch.setattr(static, "UNIT_TEXTS", unit_texts)
+    monkeypatch.setattr(static, "UNIT_CHARS", unit_chars)
+    monkeypatch.setattr(static, "CPU_THREADS", threads)
+    assert len(static.work_units(texts)) > 1
+    for batch_size in (1, 23):
         np.testing.assert_array_equal(model.encode(texts, batch_size=batch_size), expected)
+
+
+@pytest.mark.parametrize(
+    ("lengths", "units"),
+    [
+        ([], []),
+        ([3], [(0, 1)]),
+        ([3] * 5, [(0, 2), (2, 4), (4, 5)]),  # at most 2 texts per unit
+        ([5, 5, 1, 1, 1], [(0, 1), (1, 3), (3, 5)]),  # at most 6 characters...
+        ([20, 0, 0], [(0, 1), (1, 3)]),  # ...unless one text alone is longer
+    ],
+)
+def test_work_units_bound_texts_and_characters(
+    lengths: list[int], units: list[tuple[int, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sse_demo.model import static
+
+    monkeypatch.setattr(static, "UNIT_TEXTS", 2)
+    monkeypatch.setattr(static, "UNIT_CHARS", 6)
+    assert static.work_units(["x" * n for n in lengths]) == units
 
 
 @pytest.mark.parametrize("dim", [64, 32, 16, 8, 1])

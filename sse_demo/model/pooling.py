@@ -5,7 +5,8 @@ each text's rows in token order into a float32 accumulator (times an exact 1.0),
 the token counts, exactly as torch's float32 ``embedding_bag(mode="mean")`` does; a text without tokens gives an
 all-zero row. Why not torch itself: its OpenMP pool spins on both cores right after the tokenizer's rayon pool
 has used them, and the two stall each other, while this runs on the thread that calls it, GIL released, so
-``SSEModel.encode`` decides which threads pool what (one job per 1,024 texts, on all cores, between tokenizer runs).
+``SSEModel.encode`` decides which threads pool what (each of its threads pools the unit of texts it has just
+tokenised).
 
 A 4-bit table is dequantised only for the distinct rows of the call, as ``PackedQ4EmbeddingBag`` does per batch.
 """

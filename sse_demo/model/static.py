@@ -1,9 +1,9 @@
 """``SSEModel``: a tokenizer plus the SSE module, with encode / save / load.
 
 Encoding is the hot path: the Rust tokenizer does the work (``encode_batch_fast``, no offsets, no special
-tokens) and the ids are flattened once into a numpy array. On CPU the tokenizer runs over a chunk of batches
-back to back, then a sparse product pools the chunk straight into the output on all cores (bit for bit torch's
-``embedding_bag``); on CUDA helper threads tokenise ahead and the torch module does the rest.
+tokens) and the ids are flattened once into a numpy array. On CPU each core's thread tokenises a unit of texts
+and pools it straight into the output with a sparse product (bit for bit torch's ``embedding_bag``); on CUDA
+helper threads tokenise ahead and the torch module does the rest.
 """
 
 from __future__ import annotations
@@ -22,16 +22,16 @@ from torch import nn
 from sse_demo.model import checkpoint
 from sse_demo.model.hub import resolve
 from sse_demo.model.module import SSE, SeparableDyT, normalize_numpy, truncate_and_normalize
+from sse_demo.model.parallelism import tokenizer_parallelism_off
 from sse_demo.model.pooling import mean_rows
 from sse_demo.model.q4 import PackedQ4EmbeddingBag
 
 MATRYOSHKA_DIMS = (512, 256, 128, 64, 32)
 DEFAULT_BATCH_SIZE = 1024
 TOKENIZE_AHEAD = 2  # batches tokenised ahead of the one being embedded (CUDA encode)
-CHUNK_TEXTS = 65_536  # CPU encode: texts tokenised back to back before they are pooled...
-CHUNK_CHARS = 8_000_000  # ...or fewer, once they hold this many characters (bounds the ids held: ~16 MB)
-POOL_TEXTS = 1_024  # texts per pooling job (bounds a 4-bit job's dequantised rows)
-POOL_THREADS = min(8, getattr(os, "process_cpu_count", os.cpu_count)() or 1)
+UNIT_TEXTS = 1_024  # CPU encode: texts per unit of work (bounds a 4-bit unit's dequantised rows)...
+UNIT_CHARS = 200_000  # ...or fewer, once they hold this many characters (bounds a unit's Encoding objects)
+CPU_THREADS = min(8, getattr(os, "process_cpu_count", os.cpu_count)() or 1)
 
 
 def default_device() -> str:
@@ -149,7 +149,8 @@ class SSEModel:
 
         ``dim`` truncates to the first ``dim`` coordinates (Matryoshka; 512/256/128/64/32 are the trained rungs,
         any 1..model.dim works) *before* the L2 normalisation that ``normalize`` applies.
-        A single string is treated as a list of one text.
+        A single string is treated as a list of one text. ``batch_size`` is the number of texts per forward pass on
+        CUDA; on CPU encode splits the work its own way, and no setting changes the numbers.
         """
         texts = _check_texts(texts)
         dim = self.check_dim(dim)
@@ -157,7 +158,7 @@ class SSEModel:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         out = np.empty((len(texts), dim), dtype=np.float32)
         if self.device.type == "cpu":
-            self._encode_on_cpu(texts, batch_size, out, normalize)
+            self._encode_on_cpu(texts, out, normalize)
             return out
         for start, (ids, offsets) in self._tokenized_batches(texts, batch_size):
             with torch.inference_mode():
@@ -165,51 +166,30 @@ class SSEModel:
                 out[start : start + batch_size] = truncate_and_normalize(embeddings, dim, normalize).cpu().numpy()
         return out
 
-    def _encode_on_cpu(self, texts: list[str], batch_size: int, out: np.ndarray, normalize: bool) -> None:
-        """Tokenise a chunk of batches back to back, then pool the chunk on all cores; chunk after chunk.
+    def _encode_on_cpu(self, texts: list[str], out: np.ndarray, normalize: bool) -> None:
+        """Split the texts into units; each of ``CPU_THREADS`` threads tokenises a unit and pools it, unit after unit.
 
-        The tokenizer's rayon threads run fastest undisturbed: pooling each batch beside them, or pausing them
-        between batches, slowed them by more than the pooling costs (docs/benchmarks.md). So they tokenise up to
-        ``CHUNK_TEXTS`` texts in a row while a helper thread takes the ids out of each batch's ``Encoding`` objects,
-        and then ``POOL_THREADS`` threads pool the chunk, ``POOL_TEXTS`` texts per job; scipy and numpy run those
-        without the GIL.
+        The tokenizer's rayon pool is off meanwhile (``parallelism.tokenizer_parallelism_off``): one serial tokenizer
+        call per thread does the same work in less CPU time than the pool's fork-join over a batch, and leaves no
+        pool threads to fight the pooling for the cores. The Rust call, scipy and numpy release the GIL, so the
+        threads run side by side; only taking the ids out of the ``Encoding`` objects holds it.
         """
-        if len(texts) <= min(batch_size, POOL_TEXTS):  # one small job: threads would only add their start-up
-            ids, lengths = flatten_ids(self.tokenizer.encode_batch_fast(texts, add_special_tokens=False))
-            self._pool_span(ids, token_bounds(lengths), out, normalize)
+        units = work_units(texts)
+        if len(units) <= 1:  # one unit (a query, a small batch): threads would only add their start-up
+            self._encode_unit(texts, out, normalize)
             return
-        with ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="sse-pool") as pool:
-            first, chars, pending = 0, 0, []
-            for start in range(0, len(texts), batch_size):
-                batch = texts[start : start + batch_size]
-                encodings = self.tokenizer.encode_batch_fast(batch, add_special_tokens=False)
-                pending.append(pool.submit(flatten_ids, encodings))
-                chars += sum(map(len, batch))
-                end = start + len(batch)
-                if end - first >= CHUNK_TEXTS or chars >= CHUNK_CHARS or end == len(texts):
-                    self._pool_chunk(pool, [future.result() for future in pending], out[first:end], normalize)
-                    first, chars, pending = end, 0, []
+        with tokenizer_parallelism_off(), ThreadPoolExecutor(CPU_THREADS, thread_name_prefix="sse-encode") as pool:
+            jobs = [pool.submit(self._encode_unit, texts[s:e], out[s:e], normalize) for s, e in units]
+            for job in jobs:
+                job.result()
 
-    def _pool_chunk(
-        self, pool: ThreadPoolExecutor, parts: list[tuple[np.ndarray, np.ndarray]], out: np.ndarray, normalize: bool
-    ) -> None:
-        """Pool a chunk (the ``flatten_ids`` parts of its batches) into ``out``, ``POOL_TEXTS`` texts per job."""
-        ids = np.concatenate([part[0] for part in parts])
-        bounds = token_bounds(np.concatenate([part[1] for part in parts]))
-        spans = range(0, len(out), POOL_TEXTS)
-        jobs = [
-            pool.submit(self._pool_span, ids, bounds[s : s + POOL_TEXTS + 1], out[s : s + POOL_TEXTS], normalize)
-            for s in spans
-        ]
-        for job in jobs:
-            job.result()
-
-    def _pool_span(self, ids: np.ndarray, bounds: np.ndarray, out: np.ndarray, normalize: bool) -> None:
-        """Pooling, DyT and normalisation of the texts between ``bounds`` (n + 1 positions in ``ids``), into ``out``.
+    def _encode_unit(self, texts: list[str], out: np.ndarray, normalize: bool) -> None:
+        """Tokenise ``texts`` and write their pooled, DyT'd (and normalised) embeddings into ``out``.
 
         ``pooling.mean_rows`` writes the means into ``out``; DyT and normalisation run in place in numpy, whose SIMD
         tanh is much faster than torch's."""
-        mean_rows(self.module.embedding, ids[bounds[0] : bounds[-1]], bounds - bounds[0], out)
+        ids, lengths = flatten_ids(self.tokenizer.encode_batch_fast(texts, add_special_tokens=False))
+        mean_rows(self.module.embedding, ids, token_bounds(lengths), out)
         self.module.dyt.forward_numpy(out, out=out)
         if normalize:
             normalize_numpy(out, out=out)
@@ -284,6 +264,20 @@ def flatten_ids(encodings: Sequence[Encoding]) -> tuple[np.ndarray, np.ndarray]:
         ids += encoding_ids
         lengths.append(len(encoding_ids))
     return np.array(ids, dtype=np.int64), np.array(lengths, dtype=np.int64)
+
+
+def work_units(texts: Sequence[str]) -> list[tuple[int, int]]:
+    """``(start, end)`` of consecutive units of at most ``UNIT_TEXTS`` texts and ``UNIT_CHARS`` characters (a
+    longer text is a unit of its own)."""
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+    units, start = [], 0
+    while start < len(texts):
+        before = ends[start - 1] if start else 0
+        end = int(np.searchsorted(ends, before + UNIT_CHARS, side="right"))
+        end = min(max(end, start + 1), start + UNIT_TEXTS, len(texts))
+        units.append((start, end))
+        start = end
+    return units
 
 
 def token_bounds(lengths: np.ndarray) -> np.ndarray:
