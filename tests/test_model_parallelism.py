@@ -97,6 +97,14 @@ def test_a_failing_unit_raises_and_restores_the_switch(recording_model: sse_demo
     assert ENV_VARIABLE not in os.environ
 
 
+def test_a_failing_unit_cancels_the_units_not_started(recording_model: sse_demo.SSEModel) -> None:
+    recording_model.tokenizer.fail_on = "bad"
+    texts = ["bad"] + ["good"] * 399  # 100 units of 4 texts; the first one fails
+    with pytest.raises(RuntimeError, match="tokenizer failed"):
+        recording_model.encode(texts)
+    assert len(recording_model.tokenizer.seen) < 50
+
+
 def test_concurrent_encodes_agree_with_a_serial_one(fp32_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV_VARIABLE, raising=False)
     monkeypatch.setattr(static, "UNIT_TEXTS", 16)

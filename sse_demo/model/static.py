@@ -180,8 +180,13 @@ class SSEModel:
             return
         with tokenizer_parallelism_off(), ThreadPoolExecutor(CPU_THREADS, thread_name_prefix="sse-encode") as pool:
             jobs = [pool.submit(self._encode_unit, texts[s:e], out[s:e], normalize) for s, e in units]
-            for job in jobs:
-                job.result()
+            try:
+                for job in jobs:
+                    job.result()
+            except BaseException:  # an error or Ctrl-C: drop the units not started rather than wait for them
+                for job in jobs:
+                    job.cancel()
+                raise
 
     def _encode_unit(self, texts: list[str], out: np.ndarray, normalize: bool) -> None:
         """Tokenise ``texts`` and write their pooled, DyT'd (and normalised) embeddings into ``out``.
