@@ -134,8 +134,13 @@ class SSEModel:
 
     def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Flat token ids and the start offset of each text: what ``EmbeddingBag`` consumes."""
-        ids, lengths = flatten_ids(self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False))
-        return ids, token_bounds(lengths)[:-1]
+        ids, bounds = self._ids_and_bounds(list(texts))
+        return ids, bounds[:-1]
+
+    def _ids_and_bounds(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Flat token ids and the n + 1 boundaries of the texts in them (no special tokens)."""
+        ids, lengths = flatten_ids(self.tokenizer.encode_batch_fast(texts, add_special_tokens=False))
+        return ids, token_bounds(lengths)
 
     def encode(
         self,
@@ -193,8 +198,7 @@ class SSEModel:
 
         ``pooling.mean_rows`` writes the means into ``out``; DyT and normalisation run in place in numpy, whose SIMD
         tanh is much faster than torch's."""
-        ids, lengths = flatten_ids(self.tokenizer.encode_batch_fast(texts, add_special_tokens=False))
-        mean_rows(self.module.embedding, ids, token_bounds(lengths), out)
+        mean_rows(self.module.embedding, *self._ids_and_bounds(texts), out)
         self.module.dyt.forward_numpy(out, out=out)
         if normalize:
             normalize_numpy(out, out=out)
