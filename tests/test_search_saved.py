@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -144,3 +145,37 @@ def test_an_index_of_another_dim_is_refused(saved: Path) -> None:
 def test_saving_an_empty_index_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="empty"):
         Index(DIM).save(tmp_path / "index")
+
+
+SAVED_V1 = Path(__file__).parent / "data" / "search_v1"
+
+
+def _fixture_maker():
+    """tests/data/search_v1/make.py as a module (it made the committed folder)."""
+    spec = importlib.util.spec_from_file_location("search_v1_make", SAVED_V1 / "make.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["int8", "binary_int8"])
+def test_indexes_saved_by_an_earlier_version_search_identically(name: str) -> None:
+    maker = _fixture_maker()
+    expected = np.load(SAVED_V1 / "expected.npz")
+    index = Index.load(SAVED_V1 / name, expected_fingerprint=maker.FINGERPRINT, expected_dim=maker.DIM)
+    scores, ids = index.search(np.load(SAVED_V1 / "queries.npy"), top_k=maker.TOP_K)
+    np.testing.assert_array_equal(ids, expected[f"{name}_ids"])
+    np.testing.assert_array_equal(scores, expected[f"{name}_scores"])
+
+
+def test_rebuilding_the_earlier_indexes_writes_the_same_bytes(tmp_path: Path) -> None:
+    maker = _fixture_maker()
+    results = maker.build_indexes(np.load(SAVED_V1 / "vectors.npy"), np.load(SAVED_V1 / "queries.npy"), tmp_path)
+    expected = np.load(SAVED_V1 / "expected.npz")
+    for name, *_ in maker.INDEXES:
+        committed = sorted(path.name for path in (SAVED_V1 / name).iterdir())
+        assert sorted(path.name for path in (tmp_path / name).iterdir()) == committed
+        for file in committed:
+            assert (tmp_path / name / file).read_bytes() == (SAVED_V1 / name / file).read_bytes(), f"{name}/{file}"
+        np.testing.assert_array_equal(results[f"{name}_ids"], expected[f"{name}_ids"])
+        np.testing.assert_array_equal(results[f"{name}_scores"], expected[f"{name}_scores"])
