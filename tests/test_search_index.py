@@ -197,12 +197,6 @@ def test_missing_faiss_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         Index(DIM, "binary")
 
 
-def test_missing_sentence_transformers_names_the_extra(corpus: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "sentence_transformers.util.quantization", None)
-    with pytest.raises(MissingExtraError, match=r"sse-demo\[st\]"):
-        build(corpus, "binary").search(corpus[:1])
-
-
 def test_memory_of_binary_with_int8_rescoring(corpus: np.ndarray) -> None:
     index = build(corpus, "binary")
     codes, int8_copies, ranges = len(corpus) * DIM // 8, len(corpus) * DIM, 2 * DIM * 4

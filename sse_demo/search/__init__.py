@@ -3,11 +3,11 @@
 See docs/search.md for the modes, the saved-folder format and measured speed and quality.
 """
 
+from sse_demo.search.backend import IndexMode, MissingExtraError
 from sse_demo.search.encode import encode_corpus
-from sse_demo.search.errors import IndexFormatError, IndexMismatchError, MissingExtraError
-from sse_demo.search.index import Index
-from sse_demo.search.manifest import FORMAT_VERSION
-from sse_demo.search.modes import IndexMode, Rescore
+from sse_demo.search.index import Index, IndexMismatchError
+from sse_demo.search.manifest import FORMAT_VERSION, IndexFormatError
+from sse_demo.search.rescore import Rescore
 
 __all__ = [
     "FORMAT_VERSION",

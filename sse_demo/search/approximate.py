@@ -8,9 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from sse_demo.search._deps import import_faiss
-from sse_demo.search.backend import TrainedBackend
-from sse_demo.search.modes import IndexMode
+from sse_demo.search.backend import IndexMode, TrainedBackend, import_faiss
 
 DEFAULT_NPROBE = 32
 

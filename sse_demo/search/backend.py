@@ -1,14 +1,47 @@
-"""The interface every index mode implements; the public ``Index`` wraps one of these and adds ids and files."""
+"""The index modes and the interface each implements; the public ``Index`` wraps one backend and adds ids and
+files. faiss, which the int8, binary and ivf backends build on, is imported here on first use."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from enum import StrEnum
 from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 
-from sse_demo.search.modes import IndexMode
+SEARCH_EXTRA_HINT = "install it with `pip install 'sse-demo[search]'` (or `pip install faiss-cpu`)"
+
+
+class IndexMode(StrEnum):
+    """How an index stores vectors and finds the top-k (a str-Enum: it round-trips through manifests and flags).
+
+    - ``exact``: float32 matrix product over every vector (NumPy on CPU, torch on a GPU).
+    - ``int8``: one byte per dimension (faiss scalar quantizer); the float query is scored against every
+      dequantised vector, which is what sentence-transformers' int8 rescoring computes.
+    - ``binary``: one bit per dimension, Hamming search (faiss ``IndexBinaryFlat``) for
+      ``top_k * rescore_multiplier`` candidates, then rescoring against the float query.
+    - ``ivf``: approximate inverted-file search over float32 vectors (faiss ``IndexIVFFlat``) for large corpora.
+    """
+
+    EXACT = "exact"
+    INT8 = "int8"
+    BINARY = "binary"
+    IVF = "ivf"
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency of the chosen index mode is not installed."""
+
+
+def import_faiss(purpose: str) -> ModuleType:
+    """Import faiss, or say which extra is missing for ``purpose`` (e.g. "index mode 'binary'")."""
+    try:
+        import faiss
+    except ImportError as error:
+        raise MissingExtraError(f"{purpose} needs faiss, which is not installed; {SEARCH_EXTRA_HINT}.") from error
+    return faiss
 
 
 class Backend(ABC):

@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from sse_demo.search.backend import IndexMode
 from sse_demo.search.index import Index
-from sse_demo.search.modes import IndexMode
 
 DEFAULT_CHUNK_SIZE = 10_000
 

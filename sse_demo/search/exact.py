@@ -8,9 +8,8 @@ from typing import Any
 import numpy as np
 
 from sse_demo.model.static import default_device
-from sse_demo.search.backend import Backend
+from sse_demo.search.backend import Backend, IndexMode
 from sse_demo.search.buffer import GrowableArray
-from sse_demo.search.modes import IndexMode
 
 # Scores computed per matrix product (float32: 256 MiB): a single query scores up to 64M rows in one product
 # (no per-block overhead), a batch of 256 queries 262,144 rows at a time, so memory stays bounded.

@@ -9,16 +9,42 @@ from typing import Any
 
 import numpy as np
 
-from sse_demo.search.backend import Backend
-from sse_demo.search.errors import IndexFormatError, IndexMismatchError
-from sse_demo.search.manifest import MANIFEST_FILE, Manifest
-from sse_demo.search.modes import IndexMode, Rescore
-from sse_demo.search.registry import backend_class
+from sse_demo.search.backend import Backend, IndexMode
+from sse_demo.search.manifest import MANIFEST_FILE, IndexFormatError, Manifest
+from sse_demo.search.rescore import Rescore
 
 IDS_FILE = "ids.npy"
 # Queries searched at once: bounds the candidates gathered for rescoring (256 queries x 100 candidates x 512 dims
 # float32 = 50 MiB at top_k 10 and the default multiplier) whatever the batch size.
 QUERY_BATCH = 256
+
+
+class IndexMismatchError(ValueError):
+    """A saved index was built with another model or another Matryoshka dim than the caller expects."""
+
+
+def backend_class(mode: IndexMode | str) -> type[Backend]:
+    """The backend class of ``mode``, imported on demand (faiss loads only for the modes that use it)."""
+    try:
+        mode = IndexMode(mode)
+    except ValueError:
+        known = ", ".join(repr(item.value) for item in IndexMode)
+        raise ValueError(f"Unknown index mode {mode!r}; choose one of {known}.") from None
+    if mode is IndexMode.EXACT:
+        from sse_demo.search.exact import ExactBackend
+
+        return ExactBackend
+    if mode is IndexMode.INT8:
+        from sse_demo.search.quantized import Int8Backend
+
+        return Int8Backend
+    if mode is IndexMode.BINARY:
+        from sse_demo.search.quantized import BinaryBackend
+
+        return BinaryBackend
+    from sse_demo.search.approximate import IVFBackend
+
+    return IVFBackend
 
 
 class Index:

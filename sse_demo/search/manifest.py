@@ -16,11 +16,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sse_demo.search.errors import IndexFormatError
-
 FORMAT_NAME = "sse-demo-search-index"
 FORMAT_VERSION = 1
 MANIFEST_FILE = "index.json"
+
+
+class IndexFormatError(ValueError):
+    """A saved index folder is missing, corrupt, or written by an unknown format version."""
 
 
 @dataclass

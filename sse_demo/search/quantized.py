@@ -8,10 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from sse_demo.search._deps import import_faiss, import_quantize_embeddings
-from sse_demo.search.backend import TrainedBackend
-from sse_demo.search.modes import IndexMode, Rescore
-from sse_demo.search.rescore import RescoreStore, make_store, rescore
+from sse_demo.search.backend import IndexMode, TrainedBackend, import_faiss
+from sse_demo.search.rescore import Rescore, RescoreStore, make_store, rescore
 
 # Candidates per wanted result. sentence-transformers defaults to 2 and its examples use 4; on the labelled sets
 # 10 kept 99% of exact NDCG@10 where 4 kept 97%, for under 1 ms more per query at 1M vectors (docs/search.md).
@@ -133,7 +131,7 @@ class Int8Backend(QuantizedBackend):
 class BinaryBackend(QuantizedBackend):
     """One bit per dimension (sign), searched by Hamming distance with faiss ``IndexBinaryFlat``.
 
-    Codes come from sentence-transformers' ``quantize_embeddings(precision="ubinary")``. The Hamming search
+    Codes are ``binary_codes`` (sentence-transformers' "ubinary" codes). The Hamming search
     returns ``top_k * rescore_multiplier`` candidates, rescored against the float query with int8 copies by
     default (32x smaller than float32 for the search, plus 1 byte per dimension for rescoring).
     """
@@ -152,7 +150,7 @@ class BinaryBackend(QuantizedBackend):
         return self.faiss.IndexBinaryFlat(self.dim)
 
     def _encode(self, vectors: np.ndarray) -> np.ndarray:
-        return import_quantize_embeddings("index mode 'binary'")(vectors, precision="ubinary")
+        return binary_codes(vectors)
 
     def _first_stage_scores(self, scores: np.ndarray) -> np.ndarray:
         # Hamming distance d over `dim` bits -> similarity in [-1, 1], higher is better, like the other modes.
@@ -172,6 +170,14 @@ class BinaryBackend(QuantizedBackend):
 
     def _read_index(self, path: Path) -> Any:
         return self.faiss.read_index_binary(str(path))
+
+
+def binary_codes(vectors: np.ndarray) -> np.ndarray:
+    """Sign bits (value > 0) packed 8 per byte, first dimension in the high bit: ``(n, dim / 8)`` uint8.
+
+    Bit for bit sentence-transformers' ``quantize_embeddings(vectors, precision="ubinary")`` (tests compare them).
+    """
+    return np.packbits(vectors > 0, axis=-1)
 
 
 def check_multiplier(multiplier: int) -> int:

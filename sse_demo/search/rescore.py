@@ -8,13 +8,28 @@ the recipe of sentence-transformers' ``semantic_search_faiss``; here the finer c
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
-from sse_demo.search._deps import import_quantize_embeddings
 from sse_demo.search.buffer import GrowableArray
-from sse_demo.search.modes import Rescore
+
+
+class Rescore(StrEnum):
+    """What the candidates of a quantized search are rescored against the float query with.
+
+    - ``none``: keep the first-stage scores.
+    - ``bits``: the candidates' own sign bits as 0/1 vectors (sentence-transformers' default for binary; no extra
+      memory).
+    - ``int8``: int8 copies of the vectors (``int8_codes``; 1 byte per dimension).
+    - ``float32``: the original vectors (4 bytes per dimension; can stay on disk with ``Index.load(..., mmap=True)``).
+    """
+
+    NONE = "none"
+    BITS = "bits"
+    INT8 = "int8"
+    FLOAT32 = "float32"
 
 
 class RescoreStore(ABC):
@@ -80,8 +95,27 @@ class Float32Store(RescoreStore):
         )
 
 
+def int8_grid(ranges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and width of each dimension's 255 buckets, from ``ranges`` (min row, max row); a zero-width
+    dimension gets width 1 so nothing divides by zero. sentence-transformers' own grid, to the last bit."""
+    ranges = ranges.astype(np.float32, copy=False)
+    starts = ranges[0, :]
+    steps = (ranges[1, :] - starts) / 255
+    return starts, np.where(steps == 0, 1, steps)
+
+
+def int8_codes(vectors: np.ndarray, ranges: np.ndarray) -> np.ndarray:
+    """int8 codes of float32 ``vectors``: the bucket of each value (floored, clipped to 0..255) minus 128.
+
+    Bit for bit what sentence-transformers' ``quantize_embeddings(vectors, precision="int8", ranges=ranges)``
+    returns (tests compare the two), so indexes saved when that function made the codes load unchanged.
+    """
+    starts, steps = int8_grid(ranges)
+    return (np.clip(np.floor((vectors - starts) / steps), 0, 255) - 128).astype(np.int8)
+
+
 class Int8Store(RescoreStore):
-    """int8 copies from sentence-transformers' ``quantize_embeddings(precision="int8")``: 1 byte per dimension.
+    """int8 copies (``int8_codes``, sentence-transformers' int8 grid): 1 byte per dimension.
 
     The per-dimension ranges (min and max of a training sample, as sentence-transformers calibrates them) are
     fitted once and kept, so every chunk added later is quantized on the same grid.
@@ -104,17 +138,15 @@ class Int8Store(RescoreStore):
         self._ranges = np.vstack((sample.min(axis=0), sample.max(axis=0))).astype(np.float32)
 
     def add(self, vectors: np.ndarray) -> None:
-        quantize_embeddings = import_quantize_embeddings("int8 rescoring")
-        self._codes.append(quantize_embeddings(vectors, precision="int8", ranges=self._ranges))
+        assert self._ranges is not None, "Int8Store.add before train"
+        self._codes.append(int8_codes(vectors, self._ranges))
 
     def gather(self, rows: np.ndarray) -> np.ndarray:
-        # Inverse of quantize_embeddings' int8 grid: code c covers [start + (c+128)*step, start + (c+129)*step);
-        # the bucket centre (+0.5) keeps scores close to cosine. The offset is the same for every candidate,
-        # so the ranking equals sentence-transformers' own dequantisation.
+        # Inverse of the int8 grid: code c covers [start + (c+128)*step, start + (c+129)*step); the bucket
+        # centre (+0.5) keeps scores close to cosine. The offset is the same for every candidate, so the
+        # ranking equals sentence-transformers' own dequantisation.
         assert self._ranges is not None, "Int8Store.gather before train"
-        start, stop = self._ranges
-        step = (stop - start) / 255
-        step = np.where(step == 0, 1, step).astype(np.float32)
+        start, step = int8_grid(self._ranges)
         return (self._codes.array[rows].astype(np.float32) + 128.5) * step + start
 
     def save(self, folder: Path) -> list[str]:
