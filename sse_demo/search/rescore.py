@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sse_demo.search.buffer import GrowableArray
+from sse_demo.search.exact import best_rows
 
 
 class Rescore(StrEnum):
@@ -171,8 +172,10 @@ def make_store(kind: Rescore, dim: int) -> RescoreStore | None:
 
 
 def rescore(queries: np.ndarray, candidates: np.ndarray, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Best ``k`` of ``candidates`` (q, c; -1 = none) by inner product of ``queries`` (q, d) with ``vectors``."""
+    """Best ``k`` of ``candidates`` (q, c; -1 = none) by inner product of ``queries`` (q, d) with ``vectors``.
+
+    Ranked by ``top_k``'s rule like exact search: equal scores go to the lower row, whatever the first stage's order.
+    """
     scores = np.einsum("qd,qcd->qc", queries, vectors, dtype=np.float32)
     scores[candidates < 0] = -np.inf
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return np.take_along_axis(scores, order, axis=1), np.take_along_axis(candidates, order, axis=1)
+    return best_rows(scores, candidates, k)
