@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from sse_demo.evaluation.beir import BeirDataset, load_beir
+from sse_demo.evaluation.beir import BeirDataset, default_eval_dir, load_beir
 from sse_demo.evaluation.bm25 import bm25_evaluate
-from sse_demo.evaluation.cli import METRIC_COLUMNS, beir_folders, default_eval_dir, markdown_table
 from sse_demo.evaluation.evaluate import evaluate_beir
+from sse_demo.evaluation.report import METRIC_COLUMNS, beir_folders, markdown_table
 
 ENGLISH_SETS = ("nfcorpus-en", "scifact-en", "nq-utd-en", "stackfaq-en")
 

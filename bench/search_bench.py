@@ -265,7 +265,7 @@ def labelled_ndcg(
 
 def run_labelled(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
     from sse_demo.evaluation.beir import load_beir
-    from sse_demo.evaluation.cli import beir_folders
+    from sse_demo.evaluation.report import beir_folders
 
     model, description = load_encoder(args)
     rows = []

@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from sse_demo.errors import CheckpointError, ModelNotFoundError
-from sse_demo.evaluation.cli import add_eval_parser
 from sse_demo.model import SSEModel, load_model
+
+# Characters that show nothing: controls (NUL, ESC, ...), format characters (zero-width space, BOM, ...), separators.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -30,13 +34,46 @@ def load_from_args(args: argparse.Namespace) -> SSEModel:
     return load_model(args.model, quantized=args.quantized, device=args.device)
 
 
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be embedded (empty, nothing visible, undecodable bytes), or None when it can."""
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        return "is not valid UTF-8 (it holds bytes that do not decode); give UTF-8 text"
+    if not text.strip():
+        return "is empty; give some text to embed"
+    if all(char.isspace() or unicodedata.category(char) in INVISIBLE_CATEGORIES for char in text):
+        return f"has no visible characters (only control or invisible ones: {text[:20]!r}); give readable text"
+    return None
+
+
+def check_texts(texts: Sequence[str]) -> list[str]:
+    """``texts`` unchanged, or a ValueError naming the first one that cannot be embedded."""
+    for number, text in enumerate(texts, start=1):
+        if problem := text_problem(text):
+            raise ValueError(f"text {number} {problem}")
+    return list(texts)
+
+
 def _read_lines(path: Path) -> list[str]:
-    """One text per non-empty line of a UTF-8 file."""
+    """One text per non-blank line of a UTF-8 text file; NUL bytes and lines with nothing visible are errors."""
+    data = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"{path} is not UTF-8 text ({error}); re-encode it as UTF-8") from error
-    return [line for line in text.splitlines() if line.strip()]
+    if "\0" in text:
+        raise ValueError(
+            f"{path} holds NUL bytes, so it is not a UTF-8 text file (binary, or UTF-16); save it as UTF-8"
+        )
+    lines = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue  # blank lines separate texts
+        if problem := text_problem(line):
+            raise ValueError(f"{path} line {number} {problem}, or delete the line")
+        lines.append(line)
+    if not lines:
+        raise ValueError(f"{path} has no text: every line is blank; give a UTF-8 file with one text per line")
+    return lines
 
 
 def cmd_info(args: argparse.Namespace) -> None:
@@ -52,23 +89,27 @@ def cmd_info(args: argparse.Namespace) -> None:
 
 
 def cmd_encode(args: argparse.Namespace) -> None:
-    texts = _read_lines(args.input) if args.input else args.texts
+    texts = _read_lines(args.input) if args.input else check_texts(args.texts)
     if not texts:
         raise ValueError("nothing to encode: give texts as arguments or --input FILE (one text per line)")
+    if args.output and args.output.is_dir():
+        raise ValueError(
+            f"{args.output} is a folder; give a file path for --output, e.g. {args.output / 'embeddings.npy'}"
+        )
     embeddings = load_from_args(args).encode(texts, dim=args.dim)
     if args.output:
-        np.save(args.output, embeddings)
-        print(f"wrote {embeddings.shape[0]} x {embeddings.shape[1]} float32 embeddings to {args.output}")
+        with args.output.open("wb") as handle:  # a file object, so np.save adds no ".npy" to the name
+            np.save(handle, embeddings)
+        rows, dim = embeddings.shape
+        print(f"wrote {rows} x {dim} float32 embeddings (.npy format) to {args.output}")
     else:
         print(json.dumps(np.round(embeddings, 6).tolist()))
 
 
 def cmd_search(args: argparse.Namespace) -> None:
     corpus = _read_lines(args.corpus)
-    if not corpus:
-        raise ValueError(f"{args.corpus} has no non-empty lines to search")
-    if not args.query.strip():
-        raise ValueError("the query is empty; give some text to search for")
+    if problem := text_problem(args.query):
+        raise ValueError(f"the query {problem}")
     from sse_demo.search import Index
 
     model = load_from_args(args)
@@ -84,6 +125,45 @@ def cmd_quantize(args: argparse.Namespace) -> None:
     model.save(args.target, quantized=True)
     size = sum(path.stat().st_size for path in Path(args.target).iterdir())
     print(f"wrote 4-bit checkpoint to {args.target} ({size / 1e6:.1f} MB)")
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    """Evaluate and print a markdown table, one row per (set, system, dim); bad folders fail before the model loads."""
+    from sse_demo.evaluation.beir import default_eval_dir, load_beir
+    from sse_demo.evaluation.report import METRIC_COLUMNS, beir_folders, markdown_table, metric_rows
+
+    folders = beir_folders(args.beir or ([] if args.nanobeir else [default_eval_dir()]))
+    datasets = [load_beir(folder, max_queries=args.max_queries) for folder in folders]
+    model = load_from_args(args)
+    label = f"{args.model or 'bundled'}{' 4-bit' if args.quantized else ''}"
+    rows = metric_rows(model, datasets, label=label, dims=args.dim, bm25=args.bm25, nanobeir=args.nanobeir or ())
+    print(markdown_table(rows, ("set", "system", "dim", *METRIC_COLUMNS)))
+
+
+def add_eval_parser(commands: Any) -> None:
+    """The ``eval`` sub-command: retrieval metrics on BEIR folders (offline) or NanoBEIR (hub)."""
+    from sse_demo.evaluation.nanobeir import NanoBEIRLanguage
+
+    parser = commands.add_parser("eval", help="retrieval metrics (NDCG@10, MRR@10, MAP@100, Recall) of a model")
+    add_model_args(parser)
+    parser.add_argument(
+        "--beir",
+        action="append",
+        metavar="DIR",
+        help="BEIR folder, or a folder of them; repeatable (default: $SSE_EVAL_DIR or ../shared/eval)",
+    )
+    parser.add_argument(
+        "--dim", type=int, nargs="+", default=[None], help="Matryoshka dims to evaluate (default: full)"
+    )
+    parser.add_argument("--bm25", action="store_true", help="add BM25 over the model's tokenizer as a baseline")
+    parser.add_argument(
+        "--nanobeir",
+        action="append",
+        choices=[language.value for language in NanoBEIRLanguage],
+        help="also run NanoBEIR in this language (needs the Hugging Face hub); repeatable",
+    )
+    parser.add_argument("--max-queries", type=int, default=None, help="evaluate a seeded sample of queries per set")
+    parser.set_defaults(func=cmd_eval)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="Matryoshka dim (512/256/128/64/32 or any 1..dim)",
     )
-    encode.add_argument("--output", type=Path, help="write a .npy file instead of printing JSON")
+    encode.add_argument(
+        "--output", type=Path, help="write the embeddings in .npy format to exactly this file instead of printing JSON"
+    )
     encode.set_defaults(func=cmd_encode)
 
     search = commands.add_parser("search", help="rank the lines of a file against a query")
@@ -126,16 +208,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; exit 2 with a one-line message for bad input or a missing file, extra or hub.
+
+    Only the errors that describe the user's input or environment are caught: a bug (TypeError, AttributeError,
+    ...) keeps its traceback and a non-zero exit, instead of reading like a mistake of the user's.
+    """
+    from sse_demo.search import MissingExtraError
+
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (
-        CheckpointError,
-        ModelNotFoundError,
-        ValueError,
-        TypeError,
-        OSError,
-    ) as error:
+    except (CheckpointError, ModelNotFoundError, ValueError, OSError, MissingExtraError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

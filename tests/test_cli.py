@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -96,3 +97,102 @@ def test_module_entry_point_runs(q4_dir: Path) -> None:
         [sys.executable, "-m", "sse_demo", "info", "--model", str(q4_dir)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and '"precision": "4-bit"' in result.stdout
+
+
+def test_only_the_command_line_imports_sse_demo_cli() -> None:
+    package = Path(sse_demo.__file__).parent
+    allowed = {package / "cli.py", package / "__main__.py"}
+    importers = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            if "sse_demo.cli" in names and path not in allowed:
+                importers.append(f"{path.relative_to(package.parent)}:{node.lineno}")
+    assert importers == []
+
+
+def test_a_programming_error_is_not_reported_as_bad_input(fp32_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(args):
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+
+    monkeypatch.setattr("sse_demo.cli.load_from_args", broken)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        main(["info", "--model", str(fp32_dir)])
+
+
+def test_a_programming_error_exits_with_a_traceback(q4_dir: Path) -> None:
+    script = (
+        "import sys, sse_demo.cli as cli\n"
+        "def broken(args):\n"
+        "    raise TypeError('a bug, not bad input')\n"
+        "cli.load_from_args = broken\n"
+        f"sys.exit(cli.main(['info', '--model', {str(q4_dir)!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode not in (0, 2)
+    assert "Traceback" in result.stderr and "TypeError: a bug, not bad input" in result.stderr
+
+
+def test_output_is_written_to_exactly_the_given_path(fp32_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "embeddings"
+    assert main(["encode", "--model", str(fp32_dir), "--output", str(out), "東京", "static"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["embeddings"]
+    assert np.load(out).shape == (2, 64)
+    assert capsys.readouterr().out.strip() == f"wrote 2 x 64 float32 embeddings (.npy format) to {out}"
+
+
+def test_output_into_a_folder_is_refused(fp32_dir: Path, tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    assert main(["encode", "--model", str(fp32_dir), "--output", str(folder), "東京"]) == 2
+    err = capsys.readouterr().err
+    assert f"{folder} is a folder" in err and "embeddings.npy" in err
+    assert list(folder.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "message"),
+    [
+        ([""], "text 1 is empty"),
+        (["ok", "   "], "text 2 is empty"),
+        (["\x01\x02\x7f"], "text 1 has no visible characters"),
+        (["\u200b\ufeff"], "text 1 has no visible characters"),
+        (["ok", "caf\udce9"], "text 2 is not valid UTF-8"),
+    ],
+)
+def test_empty_invisible_and_undecodable_texts_are_refused(texts, message, fp32_dir, tmp_path, capsys) -> None:
+    out = tmp_path / "e.npy"
+    assert main(["encode", "--model", str(fp32_dir), "--output", str(out), *texts]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "give" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x00" * 64, "NUL bytes"),
+        (b"hello\n\x00\x00\n", "NUL bytes"),
+        (b"\n \n\t\n", "has no text"),
+        (b"hello\n\x07\x08\n", "line 2 has no visible characters"),
+    ],
+    ids=["only-nul", "nul-line", "blank-lines", "control-line"],
+)
+def test_unusable_input_files_are_refused(content, message, fp32_dir, tmp_path, capsys) -> None:
+    source, out = tmp_path / "in.txt", tmp_path / "e.npy"
+    source.write_bytes(content)
+    assert main(["encode", "--model", str(fp32_dir), "--input", str(source), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and str(source) in err
+    assert not out.exists()
+
+
+def test_a_query_without_visible_characters_is_refused(fp32_dir: Path, tmp_path: Path, capsys) -> None:
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("static\n", encoding="utf-8")
+    assert main(["search", "--model", str(fp32_dir), "--corpus", str(corpus), "--query", "\x1b\u200b"]) == 2
+    assert "the query has no visible characters" in capsys.readouterr().err

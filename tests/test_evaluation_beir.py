@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from evaluation_fixtures import write_beir
 
-from sse_demo.evaluation import BeirFormatError, load_beir
+from sse_demo.evaluation import BeirFormatError, beir, load_beir
+from sse_demo.evaluation.beir import default_eval_dir
 
 README_JUDGED_QUERIES = {
     "jsquad-ja": 4442,
@@ -82,3 +83,32 @@ def test_qrels_for_unknown_query_is_an_error(small):
 def test_shared_eval_sets_load_with_readme_query_counts(eval_dir):
     for name, judged in README_JUDGED_QUERIES.items():
         assert len(load_beir(eval_dir / name).queries) == judged, name
+
+
+def test_eval_dir_from_the_environment_wins(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert default_eval_dir({"SSE_EVAL_DIR": str(tmp_path / "sets")}) == tmp_path / "sets"
+
+
+def test_installed_package_finds_the_sets_beside_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "shared" / "eval").mkdir(parents=True)
+    (tmp_path / "project").mkdir()
+    monkeypatch.chdir(tmp_path / "project")
+    monkeypatch.setattr(beir, "SOURCE_CHECKOUT", None)  # as in site-packages: no checkout around the package
+    assert default_eval_dir({}) == tmp_path / "shared" / "eval"
+
+
+def test_a_source_checkout_finds_its_sets_from_any_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "shared" / "eval").mkdir(parents=True)
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    monkeypatch.setattr(beir, "SOURCE_CHECKOUT", tmp_path / "repo")
+    assert default_eval_dir({}) == tmp_path / "shared" / "eval"
+
+
+def test_without_any_sets_the_working_directory_path_is_named(tmp_path, monkeypatch):
+    (tmp_path / "project").mkdir()
+    monkeypatch.chdir(tmp_path / "project")
+    monkeypatch.setattr(beir, "SOURCE_CHECKOUT", None)
+    assert default_eval_dir({}) == tmp_path / "shared" / "eval"

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
-
 import pytest
 from evaluation_fixtures import random_beir
 
+from sse_demo.cli import build_parser
 from sse_demo.evaluation import BeirFormatError
-from sse_demo.evaluation.cli import add_eval_parser
 
 
 def _parse(argv):
-    parser = argparse.ArgumentParser()
-    add_eval_parser(parser.add_subparsers(dest="command"))
-    return parser.parse_args(argv)
+    return build_parser().parse_args(argv)
 
 
 def test_eval_prints_one_row_per_dim_and_bm25(tmp_path, fp32_dir, capsys):

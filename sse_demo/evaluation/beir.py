@@ -10,13 +10,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EVAL_ENV_VAR = "SSE_EVAL_DIR"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED_EVAL = Path("..", "shared", "eval")  # where CI puts the sets, relative to the project folder
+
+
+def _source_checkout() -> Path | None:
+    """The project folder when the package runs from a source checkout; None when it is installed."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+SOURCE_CHECKOUT = _source_checkout()
 
 
 def default_eval_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """``$SSE_EVAL_DIR`` if set, else ``../shared/eval`` beside the repository root (where CI puts the sets)."""
+    """Where the labelled sets are: ``$SSE_EVAL_DIR`` if set, else ``../shared/eval`` from the working directory,
+    else ``../shared/eval`` from the source checkout the package runs from (if any) when that one exists.
+
+    Without any, the working-directory path is returned, so a loader's "missing" message names where to put them.
+    """
     environ = os.environ if environ is None else environ
-    return Path(environ.get(EVAL_ENV_VAR) or REPO_ROOT.parent / "shared" / "eval")
+    if environ.get(EVAL_ENV_VAR):
+        return Path(environ[EVAL_ENV_VAR])
+    from_cwd = Path.cwd() / SHARED_EVAL
+    candidates = [from_cwd] if SOURCE_CHECKOUT is None else [from_cwd, SOURCE_CHECKOUT / SHARED_EVAL]
+    return next((path.resolve() for path in candidates if path.is_dir()), from_cwd.resolve())
 
 
 class BeirFormatError(ValueError):
