@@ -74,3 +74,19 @@ def test_an_existing_index_is_filled_at_its_dim(model: sse_demo.SSEModel) -> Non
 def test_mode_with_an_existing_index_is_refused(model: sse_demo.SSEModel) -> None:
     with pytest.raises(ValueError, match="only apply when encode_corpus makes the index"):
         encode_corpus(model, TEXTS, Index(16), mode="binary", show_progress=False)
+
+
+class NoDimEncoder:
+    """An encoder without a ``dim`` attribute, like a teacher adapter of the benchmarks."""
+
+    def __init__(self, model: sse_demo.SSEModel) -> None:
+        self.model = model
+
+    def encode(self, texts: list[str], *, dim: int | None = None) -> np.ndarray:
+        return self.model.encode(texts, dim=dim)
+
+
+def test_an_encoder_without_dim_needs_one_for_a_new_index(model: sse_demo.SSEModel) -> None:
+    with pytest.raises(ValueError, match="Pass dim="):
+        encode_corpus(NoDimEncoder(model), TEXTS, show_progress=False)
+    assert encode_corpus(NoDimEncoder(model), TEXTS, dim=32, show_progress=False).dim == 32

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import torch
 
 from sse_demo.evaluation.beir import BeirDataset, load_beir
-from sse_demo.evaluation.metrics import retrieval_metrics, top_k
+from sse_demo.evaluation.metrics import MAX_K, retrieval_metrics
+from sse_demo.search.encode import Encoder
+from sse_demo.search.exact import top_k
 
 # Score-matrix elements held at once (with the sort's values and indices: ~64 MiB); bounds memory for any corpus.
 SCORE_CHUNK_ELEMENTS = 1 << 22
-
-
-class Encoder(Protocol):
-    """What the evaluator needs: an SSE model or any object encoding texts to an (n, d) float array."""
-
-    def encode(self, texts: list[str], *, dim: int | None = None) -> np.ndarray: ...
 
 
 def as_dataset(data: BeirDataset | str | Path) -> BeirDataset:
@@ -36,11 +31,17 @@ def encode_normalized(model: Encoder, texts: list[str], *, dim: int | None, batc
     return torch.nn.functional.normalize(torch.from_numpy(np.concatenate(parts)), p=2, dim=1)
 
 
-def rank_and_score(data: BeirDataset, doc_ids: list[str], score_chunks: Iterator[torch.Tensor]) -> dict[str, float]:
-    """Turn query-by-document score rows (columns in ``doc_ids`` order, ids sorted) into the metrics."""
+def rank_and_score(
+    data: BeirDataset, doc_ids: list[str], score_chunks: Iterable[torch.Tensor | np.ndarray]
+) -> dict[str, float]:
+    """Turn query-by-document score rows (columns in ``doc_ids`` order, ids sorted) into the metrics.
+
+    Each row is ranked by ``top_k`` (ties to the lower column), so with sorted ids ties break by document id as in
+    sentence-transformers.
+    """
     ranked: list[list[str]] = []
     for scores in score_chunks:
-        ranked.extend([doc_ids[j] for j in row] for row in top_k(scores).tolist())
+        ranked.extend([doc_ids[j] for j in row] for row in top_k(np.asarray(scores), MAX_K).tolist())
     relevant = data.relevant
     return retrieval_metrics(ranked, [relevant[qid] for qid in data.queries])
 

@@ -3,7 +3,8 @@
 Those definitions, matched here on purpose so numbers are comparable with published NanoBEIR results:
 - relevance is binary (any qrels grade > 0 counts as 1), also for NDCG; the ideal DCG has one gain per relevant
   document, including relevant documents missing from the corpus;
-- ranking is by descending score, ties broken by ascending document id (string order);
+- ranking is by descending score, ties broken by ascending document id (string order): the evaluator puts the
+  columns in id order and ranks with ``sse_demo.search.exact.top_k``, which sends ties to the lower column;
 - MAP@k divides by min(k, number of relevant documents); MRR@k is 0 when nothing relevant is in the top k.
 """
 
@@ -12,22 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import torch
 
 NDCG_AT = 10
 MRR_AT = 10
 MAP_AT = 100
 RECALL_AT = (10, 100)
 MAX_K = max(NDCG_AT, MRR_AT, MAP_AT, *RECALL_AT)
-
-
-def top_k(scores: torch.Tensor, k: int = MAX_K) -> torch.Tensor:
-    """Column indices of the ``k`` best scores per row, best first.
-
-    A stable descending sort keeps equal scores in column order, so when columns are sorted by document id the
-    ties are broken by id as in sentence-transformers. (A full sort per row: fine for corpora of thousands.)
-    """
-    return torch.sort(scores, dim=1, descending=True, stable=True).indices[:, :k]
 
 
 def _dcg(gains: Sequence[int], k: int) -> float:

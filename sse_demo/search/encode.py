@@ -15,9 +15,8 @@ DEFAULT_CHUNK_SIZE = 10_000
 
 
 class Encoder(Protocol):
-    """Anything that embeds texts at a Matryoshka dim, like ``SSEModel``; ``dim`` is its full dim."""
-
-    dim: int
+    """Anything that embeds a list of texts as an ``(n, d)`` float array at a Matryoshka ``dim`` (None: its full
+    dim), like ``SSEModel``. The one protocol for everything that takes a model: ``encode_corpus``, the evaluators."""
 
     def encode(self, texts: list[str], *, dim: int | None = None) -> np.ndarray: ...
 
@@ -40,7 +39,8 @@ def encode_corpus(
     ``texts`` (and ``ids``, in the same order) may be generators, e.g. lines streamed from a file, so only one
     chunk of texts and its embeddings is ever held besides the index itself: a million passages at 512 dims need
     the index's memory (1.95 GiB exact float32, 549 MiB binary with int8 rescoring, 61 MiB binary alone) plus one chunk.
-    Without ``index`` a new one is made with ``mode`` (default exact), ``dim`` (default: ``model.dim``) and
+    Without ``index`` a new one is made with ``mode`` (default exact), ``dim`` (default: ``model.dim`` when the
+    model has one) and
     ``index_options`` (see ``Index``). ``total`` sizes the progress bar when ``texts`` has no ``len``.
     """
     from tqdm.auto import tqdm
@@ -48,7 +48,10 @@ def encode_corpus(
     if int(chunk_size) != chunk_size or chunk_size < 1:
         raise ValueError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}.")
     if index is None:
-        index = Index(dim or model.dim, mode or IndexMode.EXACT, **index_options)
+        dim = dim or getattr(model, "dim", None)  # an SSEModel knows its full dim; other encoders are told
+        if dim is None:
+            raise ValueError("Pass dim=: the encoder has no `dim` attribute to size a new index with.")
+        index = Index(dim, mode or IndexMode.EXACT, **index_options)
     elif dim is not None and dim != index.dim:
         raise ValueError(f"dim={dim} does not match the index's dim {index.dim}; pass one or the other.")
     elif index_options or mode is not None:
