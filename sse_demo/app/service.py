@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from sse_demo.app.corpus import Corpus, load_demo_corpus
 from sse_demo.app.embedding_map import EmbeddingMap, fit_map
-from sse_demo.app.index import CorpusIndex
+from sse_demo.app.index import CorpusIndex, embed_query
 from sse_demo.app.inputs import InputError, Precision
 from sse_demo.app.matryoshka import ladder
 from sse_demo.app.models import ModelChoice
@@ -156,12 +156,13 @@ class DemoService:
     # -- start-up -------------------------------------------------------------------------------------------
 
     def warm_up(self) -> str:
-        """Load the fp32 model and index the demo corpus now, so the first search answers at once.
+        """Load the fp32 model, index the demo corpus and embed one query now, so the first search answers at once.
 
         Returns an empty string, or the load error to show at the top of the page.
         """
         try:
             self.index(None, Precision.FP32)
+            embed_query(self.model(Precision.FP32), "warm up")  # the first pooling call pays a one-off set-up
         except InputError as error:
             return str(error)
         return ""
