@@ -241,9 +241,12 @@ class SSEModel:
             return np.zeros((0, self.dim), dtype=np.float32)
         if ids.min() < 0 or ids.max() >= self.vocab_size:
             raise ValueError(f"token ids must lie in 0..{self.vocab_size - 1}, got {ids.min()}..{ids.max()}")
-        offsets = np.arange(len(ids), dtype=np.int64)  # one bag per token: each bag's mean is the row itself
-        with torch.inference_mode():
-            return self.module.pool(*self._to_device(ids, offsets)).float().cpu().numpy()
+        embedding, index = self.module.embedding, torch.from_numpy(ids).to(self.device)
+        if isinstance(embedding, PackedQ4EmbeddingBag):
+            rows = embedding.rows(index)  # packed codes and scales are buffers: no autograd to switch off
+        else:
+            rows = embedding.weight.detach()[index]  # a plain gather, outside autograd
+        return rows.float().cpu().numpy()
 
     @property
     def memory_bytes(self) -> int:
