@@ -1,4 +1,4 @@
-"""Stable Static Embedding demo: the Gradio page. It only wires components to ``sse_demo.app.service``.
+"""Stable Static Embedding demo: the Gradio page. It only lays out tabs and wires them to ``sse_demo.app``.
 
 Run ``python app.py`` (bundled model), ``python app.py --model path/or/hub-id``, or set ``SSE_MODEL``.
 On a Hugging Face Space the same file runs on CPU or ZeroGPU (the ``spaces`` package is optional).
@@ -13,11 +13,13 @@ import os
 
 import gradio as gr
 
-from sse_demo.app.index import Precision
-from sse_demo.app.inputs import InputError
-from sse_demo.app.matryoshka import DIMS
+from sse_demo.app.corpus import describe
+from sse_demo.app.embedding_map import passage_choices
+from sse_demo.app.endpoints import ENDPOINTS, bind
+from sse_demo.app.inputs import DEFAULT_K, MAX_K, InputError, Precision
+from sse_demo.app.matryoshka import result_columns
 from sse_demo.app.models import ENV_VAR, choose_models, requested_model
-from sse_demo.app.service import DEFAULT_K, MAX_K, DemoService
+from sse_demo.app.service import DemoService
 
 try:  # ZeroGPU Spaces: run the model-using handlers on the GPU; elsewhere a no-op decorator
     import spaces
@@ -68,188 +70,216 @@ def guarded(fn, n_outputs: int, *, keep_rest: bool = False):
     return wrapper
 
 
+class Page:
+    """What every tab needs: the service, the visitor's corpus state, and one way to wire a handler."""
+
+    def __init__(self, service: DemoService, corpus: gr.State) -> None:
+        self.service = service
+        self.corpus = corpus  # a visitor's upload; None = the demo corpus
+
+    def endpoint(self, trigger, api_name: str, inputs: list, outputs: list, *, also: tuple = ()):
+        """Wire the named endpoint ``api_name`` (see ``sse_demo.app.endpoints``) to ``trigger``, and the same
+        handler, unnamed, to the ``also`` triggers. The outputs list sets how many values an error returns."""
+        endpoint = ENDPOINTS[api_name]
+        handler = guarded(bind(endpoint, self.service), len(outputs), keep_rest=endpoint.keep_outputs_on_error)
+        handler = gpu(handler, endpoint.gpu_seconds)
+        dependency = trigger(handler, inputs, outputs, api_name=api_name)
+        for other in also:
+            other(handler, inputs, outputs, api_visibility="private")
+        return dependency
+
+
+def dim_radio(dims: tuple[int, ...], **kwargs) -> gr.Radio:
+    """The Matryoshka dim radio, offering the loaded model's ladder (its own dim first).
+
+    A value outside the ladder, which only an API caller can send, is passed on to the handler, whose message
+    names the ladder in English and Japanese; Gradio's own refusal would be English only. (An instance override,
+    not a subclass: Gradio writes a stub file beside any module that defines a component class.)
+    """
+    radio = gr.Radio(list(dims), value=dims[0], label="Matryoshka dim / 次元", **kwargs)
+    radio.preprocess = lambda payload: payload
+    return radio
+
+
+def precision_radio(**kwargs) -> gr.Radio:
+    return gr.Radio(PRECISIONS, value=Precision.FP32.value, label="Precision / 精度", **kwargs)
+
+
+def search_tab(page: Page) -> None:
+    """Search, the Matryoshka dial, quality against dim and the visitor's own corpus."""
+    service, dims = page.service, page.service.dims
+    full = dims[0]
+    with gr.Tab("Search / 検索", id="search"):
+        with gr.Row():
+            query = gr.Textbox(label="Query / クエリ", placeholder="English or 日本語", scale=4, elem_id="query")
+            search_button = gr.Button("Search / 検索", variant="primary", scale=1, elem_id="search-button")
+        with gr.Row():
+            dim = dim_radio(dims, elem_id="dim")
+            precision = precision_radio(elem_id="precision")
+            k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Results / 件数")
+        examples = gr.Examples(EXAMPLES, inputs=[query], label="Examples / 例 (EN, JA, mixed, cross-lingual)")
+        status = gr.Markdown(elem_id="search-status")
+        with gr.Row():
+            results = gr.Dataframe(
+                interactive=False,
+                label="Results at the chosen dim / 選んだ次元の結果",
+                wrap=True,
+                elem_id="results",
+                headers=result_columns(full),
+            )
+            results_full = gr.Dataframe(interactive=False, label=f"Results at {full} / {full}次元の結果", wrap=True)
+        costs = gr.Dataframe(
+            interactive=False, label="What each dim costs and saves / 次元ごとのコスト", elem_id="costs"
+        )
+        with gr.Accordion("Quality against dim / 次元と検索品質", open=False):
+            quality_button = gr.Button("Measure / 計測")
+            quality_status = gr.Markdown()
+            quality_plot = gr.Plot()
+            quality_table = gr.Dataframe(interactive=False)
+        with gr.Accordion("Your own corpus / 自分のコーパス", open=False):
+            gr.Markdown(
+                '.txt (one passage a line), .csv (a `text` column) or .jsonl (`{"text": ...}` a line); at most '
+                "2 MB and 5,000 passages. It stays in your session only. / 1行1文の .txt、text 列の .csv、"
+                ".jsonl（2 MB・5,000件まで）。このセッションだけで使われます。"
+            )
+            upload = gr.File(label="Upload / アップロード", file_types=[".txt", ".csv", ".jsonl"], elem_id="upload")
+            demo_button = gr.Button("Back to the demo corpus / デモコーパスに戻す")
+        corpus_status = gr.Markdown(describe(service.demo.corpus))
+
+    page.endpoint(
+        search_button.click,
+        "search",
+        [query, dim, precision, k, page.corpus],
+        [status, results, results_full, costs],
+        also=(query.submit, dim.change, precision.change, examples.load_input_event.then),
+    )
+    page.endpoint(
+        quality_button.click, "quality", [precision, page.corpus], [quality_status, quality_table, quality_plot]
+    )
+    page.endpoint(upload.upload, "upload", [upload], [corpus_status, page.corpus])
+    demo_button.click(
+        lambda: (describe(service.demo.corpus), None), None, [corpus_status, page.corpus], api_visibility="private"
+    )
+
+
+def compare_tab(page: Page) -> None:
+    """The same query through the fp32 and the 4-bit model, and the sizes of both."""
+    dims = page.service.dims
+    with gr.Tab("4-bit vs fp32 / 4ビットと fp32", id="compare"):
+        with gr.Row():
+            query = gr.Textbox(label="Query / クエリ", value="cherry blossom viewing party", scale=4)
+            button = gr.Button("Compare / 比較", variant="primary", scale=1)
+        with gr.Row():
+            dim = dim_radio(dims)
+            k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="k")
+        status = gr.Markdown()
+        table = gr.Dataframe(interactive=False, label="Side by side / 並べて比較", wrap=True)
+        sizes = gr.Dataframe(interactive=False, label="Sizes / サイズ")
+    page.endpoint(button.click, "compare", [query, dim, k, page.corpus], [status, table, sizes])
+
+
+def saturation_tab(page: Page) -> None:
+    """Where a text's dimensions sit on their DyT tanh curves, and the corpus-wide picture."""
+    with gr.Tab("DyT saturation / 飽和", id="saturation"):
+        with gr.Row():
+            text = gr.Textbox(label="Text / テキスト", value="桜の下で花見を楽しむ", scale=4)
+            precision = precision_radio()
+            button = gr.Button("Show / 表示", variant="primary", scale=1)
+        status = gr.Markdown()
+        with gr.Row():
+            curve_plot = gr.Plot(label="tanh curve")
+            dims_plot = gr.Plot(label="x_k, y_k")
+        hist_plot = gr.Plot(label="Corpus / コーパス")
+        table = gr.Dataframe(interactive=False, label="Most saturated dimensions / 飽和の強い次元")
+        params_plot = gr.Plot(label="alpha, beta, bias")
+    page.endpoint(
+        button.click,
+        "saturation",
+        [text, precision, page.corpus],
+        [status, curve_plot, dims_plot, hist_plot, params_plot, table],
+    )
+
+
+def map_tab(page: Page) -> None:
+    """A UMAP map of the corpus with the query placed in it, and a passage's nearest neighbours."""
+    service = page.service
+    with gr.Tab("Embedding map / 埋め込みマップ", id="map"):
+        with gr.Row():
+            query = gr.Textbox(label="Query to place (optional) / 配置するクエリ（任意）", scale=4)
+            precision = precision_radio()
+            button = gr.Button("Draw map / 地図を描く", variant="primary", scale=1)
+        status = gr.Markdown("The first map takes a few seconds (UMAP compiles). / 初回は数秒かかります。")
+        plot = gr.Plot()
+        with gr.Row():
+            passage = gr.Dropdown(passage_choices(service.demo.corpus), label="Passage / 文章", scale=4)
+            k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="k")
+        neighbour_status = gr.Markdown()
+        neighbour_table = gr.Dataframe(interactive=False, label="Nearest neighbours / 近傍", wrap=True)
+    page.endpoint(button.click, "embedding_map", [query, precision, page.corpus], [status, plot])
+    page.endpoint(
+        passage.change, "neighbours", [passage, precision, k, page.corpus], [neighbour_status, neighbour_table]
+    )
+    page.corpus.change(  # a new corpus (an upload, or back to the demo): its passages, none picked
+        lambda state: gr.update(choices=passage_choices(service.state(state).corpus), value=None),
+        [page.corpus],
+        [passage],
+        api_visibility="private",
+    )
+
+
+def tokens_tab(page: Page) -> None:
+    """How a text is tokenised, and each token's share of the pooled vector."""
+    with gr.Tab("Token inspector / トークン", id="tokens"):
+        with gr.Row():
+            text = gr.Textbox(label="Text / テキスト", value="東京の新幹線は時間どおりに発車します。", scale=4)
+            precision = precision_radio()
+            button = gr.Button("Tokenise / 分割", variant="primary", scale=1)
+        status = gr.Markdown()
+        table = gr.Dataframe(interactive=False, label="Tokens / トークン")
+    page.endpoint(button.click, "tokens", [text, precision], [status, table])
+
+
+def speed_tab(page: Page) -> None:
+    """Live texts/s of both models, and the time of each stage of one search."""
+    with gr.Tab("Speed / 速度", id="speed"):
+        query = gr.Textbox(label="Query / クエリ", value="fast static embeddings on a CPU")
+        button = gr.Button("Measure / 計測", variant="primary")
+        status = gr.Markdown()
+        plot = gr.Plot()
+    page.endpoint(button.click, "speed", [query, page.corpus], [status, plot])
+
+
+def results_tab(page: Page, demo: gr.Blocks) -> None:
+    """The published NanoBEIR table beside the project's measured numbers (filled when the page loads)."""
+    with gr.Tab("Results / 結果", id="results-tab"):
+        status = gr.Markdown()
+        plot = gr.Plot()
+        table = gr.Dataframe(interactive=False, label="NanoBEIR")
+        gr.Markdown("### Measured by this project / このプロジェクトの計測")
+        measured = gr.Markdown()
+    page.endpoint(demo.load, "results", None, [status, table, plot, measured])
+
+
 def build(service: DemoService, load_error: str = "") -> gr.Blocks:
-    """The page: one tab per view, bilingual labels, named API endpoints."""
+    """The page: a header, then one tab per view, each laid out and wired by its own function."""
+    full = service.full_dim
     with gr.Blocks(title="Stable Static Embedding demo") as demo:
-        corpus = gr.State(None, time_to_live=STATE_TTL_S)  # a visitor's upload; None = the demo corpus
+        page = Page(service, gr.State(None, time_to_live=STATE_TTL_S))
         gr.Markdown(
             "# Stable Static Embedding (SSE) · 静的埋め込みデモ\n"
             "A bilingual English/Japanese static embedding: token vectors averaged, then a per-dimension tanh "
-            "(Separable DyT), 512 dims you can cut down (Matryoshka), in fp32 or 4-bit. / "
+            f"(Separable DyT), {full} dims you can cut down (Matryoshka), in fp32 or 4-bit. / "
             "英語・日本語の静的埋め込みモデル。トークンベクトルの平均に次元ごとの tanh（DyT）をかけ、"
-            "512次元を切り詰めて使えます（マトリョーシカ）。"
+            f"{full}次元を切り詰めて使えます（マトリョーシカ）。"
         )
         gr.Markdown(("⚠️ " + load_error + "\n\n" if load_error else "") + service.model_status(), elem_id="model-status")
-
-        with gr.Tab("Search / 検索", id="search"):
-            with gr.Row():
-                query = gr.Textbox(label="Query / クエリ", placeholder="English or 日本語", scale=4, elem_id="query")
-                search_button = gr.Button("Search / 検索", variant="primary", scale=1, elem_id="search-button")
-            with gr.Row():
-                dim = gr.Radio(DIMS, value=512, label="Matryoshka dim / 次元", elem_id="dim")
-                precision = gr.Radio(
-                    PRECISIONS, value=Precision.FP32.value, label="Precision / 精度", elem_id="precision"
-                )
-                k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Results / 件数")
-            examples = gr.Examples(EXAMPLES, inputs=[query], label="Examples / 例 (EN, JA, mixed, cross-lingual)")
-            search_status = gr.Markdown(elem_id="search-status")
-            with gr.Row():
-                results = gr.Dataframe(
-                    interactive=False,
-                    label="Results at the chosen dim / 選んだ次元の結果",
-                    wrap=True,
-                    elem_id="results",
-                    headers=["rank", "score", "lang", "topic", "text", "rank@512", "shift vs 512"],
-                )
-                results_full = gr.Dataframe(interactive=False, label="Results at 512 / 512次元の結果", wrap=True)
-            costs = gr.Dataframe(
-                interactive=False, label="What each dim costs and saves / 次元ごとのコスト", elem_id="costs"
-            )
-            with gr.Accordion("Quality against dim / 次元と検索品質", open=False):
-                quality_button = gr.Button("Measure / 計測")
-                quality_status = gr.Markdown()
-                quality_plot = gr.Plot()
-                quality_table = gr.Dataframe(interactive=False)
-            with gr.Accordion("Your own corpus / 自分のコーパス", open=False):
-                gr.Markdown(
-                    '.txt (one passage a line), .csv (a `text` column) or .jsonl (`{"text": ...}` a line); at most '
-                    "2 MB and 5,000 passages. It stays in your session only. / 1行1文の .txt、text 列の .csv、"
-                    ".jsonl（2 MB・5,000件まで）。このセッションだけで使われます。"
-                )
-                upload = gr.File(label="Upload / アップロード", file_types=[".txt", ".csv", ".jsonl"], elem_id="upload")
-                demo_button = gr.Button("Back to the demo corpus / デモコーパスに戻す")
-            corpus_status = gr.Markdown(service.corpus_status(None))
-
-        with gr.Tab("4-bit vs fp32 / 4ビットと fp32", id="compare"):
-            with gr.Row():
-                compare_query = gr.Textbox(label="Query / クエリ", value="cherry blossom viewing party", scale=4)
-                compare_button = gr.Button("Compare / 比較", variant="primary", scale=1)
-            with gr.Row():
-                compare_dim = gr.Radio(DIMS, value=512, label="Matryoshka dim / 次元")
-                compare_k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="k")
-            compare_status = gr.Markdown()
-            compare_table = gr.Dataframe(interactive=False, label="Side by side / 並べて比較", wrap=True)
-            sizes_table = gr.Dataframe(interactive=False, label="Sizes / サイズ")
-
-        with gr.Tab("DyT saturation / 飽和", id="saturation"):
-            with gr.Row():
-                saturation_text = gr.Textbox(label="Text / テキスト", value="桜の下で花見を楽しむ", scale=4)
-                saturation_precision = gr.Radio(PRECISIONS, value=Precision.FP32.value, label="Precision / 精度")
-                saturation_button = gr.Button("Show / 表示", variant="primary", scale=1)
-            saturation_status = gr.Markdown()
-            with gr.Row():
-                curve_plot = gr.Plot(label="tanh curve")
-                dims_plot = gr.Plot(label="x_k, y_k")
-            hist_plot = gr.Plot(label="Corpus / コーパス")
-            saturation_table = gr.Dataframe(interactive=False, label="Most saturated dimensions / 飽和の強い次元")
-            params_plot = gr.Plot(label="alpha, beta, bias")
-
-        with gr.Tab("Embedding map / 埋め込みマップ", id="map"):
-            with gr.Row():
-                map_query = gr.Textbox(label="Query to place (optional) / 配置するクエリ（任意）", scale=4)
-                map_precision = gr.Radio(PRECISIONS, value=Precision.FP32.value, label="Precision / 精度")
-                map_button = gr.Button("Draw map / 地図を描く", variant="primary", scale=1)
-            map_status = gr.Markdown("The first map takes a few seconds (UMAP compiles). / 初回は数秒かかります。")
-            map_plot = gr.Plot()
-            with gr.Row():
-                passage = gr.Dropdown(service.passage_choices(None), label="Passage / 文章", scale=4)
-                neighbour_k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="k")
-            neighbour_status = gr.Markdown()
-            neighbour_table = gr.Dataframe(interactive=False, label="Nearest neighbours / 近傍", wrap=True)
-
-        with gr.Tab("Token inspector / トークン", id="tokens"):
-            with gr.Row():
-                token_text = gr.Textbox(
-                    label="Text / テキスト", value="東京の新幹線は時間どおりに発車します。", scale=4
-                )
-                token_precision = gr.Radio(PRECISIONS, value=Precision.FP32.value, label="Precision / 精度")
-                token_button = gr.Button("Tokenise / 分割", variant="primary", scale=1)
-            token_status = gr.Markdown()
-            token_table = gr.Dataframe(interactive=False, label="Tokens / トークン")
-
-        with gr.Tab("Speed / 速度", id="speed"):
-            speed_query = gr.Textbox(label="Query / クエリ", value="fast static embeddings on a CPU")
-            speed_button = gr.Button("Measure / 計測", variant="primary")
-            speed_status = gr.Markdown()
-            speed_plot = gr.Plot()
-
-        with gr.Tab("Results / 結果", id="results-tab"):
-            results_status = gr.Markdown()
-            results_plot = gr.Plot()
-            results_table = gr.Dataframe(interactive=False, label="NanoBEIR")
-            gr.Markdown("### Measured by this project / このプロジェクトの計測")
-            measured = gr.Markdown()
-
-        search_inputs = [query, dim, precision, k, corpus]
-        search_outputs = [search_status, results, results_full, costs]
-        run_search = gpu(guarded(service.search, len(search_outputs)))
-        search_button.click(run_search, search_inputs, search_outputs, api_name="search")
-        query.submit(run_search, search_inputs, search_outputs, api_visibility="private")
-        dim.change(run_search, search_inputs, search_outputs, api_visibility="private")
-        precision.change(run_search, search_inputs, search_outputs, api_visibility="private")
-        examples.load_input_event.then(run_search, search_inputs, search_outputs, api_visibility="private")
-        quality_button.click(
-            gpu(guarded(service.quality, 3)),
-            [precision, corpus],
-            [quality_status, quality_table, quality_plot],
-            api_name="quality",
-        )
-        upload.upload(
-            gpu(guarded(service.upload, 2, keep_rest=True)), [upload], [corpus_status, corpus], api_name="upload"
-        ).then(
-            lambda state: gr.update(choices=service.passage_choices(state), value=None),
-            [corpus],
-            [passage],
-            api_visibility="private",
-        )
-        demo_button.click(
-            lambda: (service.corpus_status(None), None), None, [corpus_status, corpus], api_visibility="private"
-        ).then(
-            lambda: gr.update(choices=service.passage_choices(None), value=None),
-            None,
-            [passage],
-            api_visibility="private",
-        )
-
-        compare_button.click(
-            gpu(guarded(service.compare, 3)),
-            [compare_query, compare_dim, compare_k, corpus],
-            [compare_status, compare_table, sizes_table],
-            api_name="compare",
-        )
-        saturation_button.click(
-            gpu(guarded(service.saturation, 6)),
-            [saturation_text, saturation_precision, corpus],
-            [saturation_status, curve_plot, dims_plot, hist_plot, params_plot, saturation_table],
-            api_name="saturation",
-        )
-        map_button.click(
-            gpu(guarded(service.embedding_map, 2, keep_rest=True), duration=120),
-            [map_query, map_precision, corpus],
-            [map_status, map_plot],
-            api_name="embedding_map",
-        )
-        passage.change(
-            gpu(guarded(service.neighbours, 2)),
-            [passage, map_precision, neighbour_k, corpus],
-            [neighbour_status, neighbour_table],
-            api_name="neighbours",
-        )
-        token_button.click(
-            gpu(guarded(service.tokens, 2)),
-            [token_text, token_precision],
-            [token_status, token_table],
-            api_name="tokens",
-        )
-        speed_button.click(
-            gpu(guarded(service.speed, 2)), [speed_query, corpus], [speed_status, speed_plot], api_name="speed"
-        )
-        demo.load(
-            guarded(service.results, 4),
-            None,
-            [results_status, results_table, results_plot, measured],
-            api_name="results",
-        )
+        search_tab(page)
+        compare_tab(page)
+        saturation_tab(page)
+        map_tab(page)
+        tokens_tab(page)
+        speed_tab(page)
+        results_tab(page, demo)
     return demo
 
 

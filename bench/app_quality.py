@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import argparse
 
-from sse_demo.app.index import Precision
+from sse_demo.app.inputs import Precision
+from sse_demo.app.labelled import quality_view
 from sse_demo.app.models import choose_models, requested_model
 from sse_demo.app.service import DemoService
 
@@ -23,7 +24,7 @@ def main() -> None:
     service = DemoService(choose_models(requested_model(args.model)))
     tables = {}
     for precision in Precision:
-        summary, tables[precision], _ = service.quality(precision.value)
+        summary, tables[precision], _ = quality_view(service, precision.value)
         print(summary)
     merged = tables[Precision.FP32].merge(tables[Precision.Q4], on=["set", "dim"], suffixes=(" fp32", " 4-bit"))
     print(merged.to_string(index=False))

@@ -146,3 +146,35 @@ def test_control_characters_in_uploads_become_spaces(tmp_path):
     corpus = parse_upload(write(tmp_path, "a.txt", "a\x00b\n"))
     assert corpus.texts == ["a b"]
     assert "control" in corpus.notes[0]
+
+
+def test_csv_messages_name_the_file_line_when_blank_rows_come_before(tmp_path):
+    with pytest.raises(InputError, match="row 5 has 1 field"):
+        parse_upload(write(tmp_path, "a.csv", "id,text\n\n1,ok\n\n2\n"))
+
+
+def test_csv_row_after_a_multiline_quoted_field_is_named_by_its_first_line(tmp_path):
+    with pytest.raises(InputError, match="row 4 has 3 field"):
+        parse_upload(write(tmp_path, "a.csv", 'id,text\n1,"two\nlines"\n2,x,y\n'))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("a.csv", "id,text\nx1,first\n\nx2,second\nx1,third\n", r"'x1' is used on lines 2, 5"),
+        (
+            "a.jsonl",
+            '{"id": "p", "text": "a"}\n{"text": "b"}\n{"id": "p", "text": "c"}\n',
+            r"'p' is used on lines 1, 3",
+        ),
+        ("b.jsonl", '{"id": 2, "text": "a"}\n{"text": "b"}\n', r"'2' is used on lines 1, 2"),  # an id filled in
+    ],
+)
+def test_repeated_passage_ids_are_refused_naming_the_id_and_lines(tmp_path, name, content, expected):
+    with pytest.raises(InputError, match=expected + r".*重複"):
+        parse_upload(write(tmp_path, name, content))
+
+
+def test_unique_ids_with_gaps_are_kept(tmp_path):
+    corpus = parse_upload(write(tmp_path, "a.csv", "id,text\nb,first\na,second\n"))
+    assert corpus.ids == ["b", "a"]

@@ -6,9 +6,9 @@ import pytest
 from sse_demo.app.compare import compare_scores, overlap_at_k, row_cosines, spearman
 from sse_demo.app.corpus import Corpus, load_demo_corpus
 from sse_demo.app.embedding_map import neighbours
-from sse_demo.app.index import CorpusIndex, Hit, ranks, top_k, truncate_normalize
+from sse_demo.app.index import CorpusIndex, Hit, overlap, ranks, top_k, truncate_normalize
 from sse_demo.app.labelled import demo_pair_sets, labelled_sets
-from sse_demo.app.matryoshka import bytes_per_vector, dial_costs, overlap, rank_shifts
+from sse_demo.app.matryoshka import bytes_per_vector, dial_costs, rank_shifts
 from sse_demo.app.models import ModelRef, ModelSource, checkpoint_bytes, choose_models, files_bytes, requested_model
 from sse_demo.app.results import PUBLISHED_CSV, measured_csv, measured_markdown, read_table, side_by_side
 from sse_demo.app.saturation import DyTParams, per_dim_rate, saturation

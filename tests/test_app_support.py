@@ -22,8 +22,8 @@ DEMO = REPO / "sse_demo" / "app" / "data" / "demo_corpus.jsonl"
 TINY_DIM = 512
 
 
-def make_tiny_model(folder: Path, *, vocab_size: int = 1500, seed: int = 0) -> Path:
-    """Train a small BPE tokenizer on the demo corpus, draw a random table, save it in the fp32 format.
+def make_tiny_model(folder: Path, *, vocab_size: int = 1500, seed: int = 0, dim: int = TINY_DIM) -> Path:
+    """Train a small BPE tokenizer on the demo corpus, draw a random ``dim``-wide table, save it in the fp32 format.
 
     Rows have norm ~5 per coordinate scale so that some DyT dimensions saturate, as in a trained model.
     """
@@ -36,10 +36,10 @@ def make_tiny_model(folder: Path, *, vocab_size: int = 1500, seed: int = 0) -> P
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
     tokenizer.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["[UNK]"]))
     rng = np.random.default_rng(seed)
-    table = rng.normal(0.0, 2.0, size=(tokenizer.get_vocab_size(), TINY_DIM)).astype(np.float32)
-    alpha = rng.uniform(0.3, 1.5, TINY_DIM).astype(np.float32)
-    beta = rng.uniform(0.5, 1.5, TINY_DIM).astype(np.float32)
-    bias = rng.normal(0.0, 0.3, TINY_DIM).astype(np.float32)
+    table = rng.normal(0.0, 2.0, size=(tokenizer.get_vocab_size(), dim)).astype(np.float32)
+    alpha = rng.uniform(0.3, 1.5, dim).astype(np.float32)
+    beta = rng.uniform(0.5, 1.5, dim).astype(np.float32)
+    bias = rng.normal(0.0, 0.3, dim).astype(np.float32)
     model = sse_demo.SSEModel.from_arrays(tokenizer, table, alpha, beta, bias, device="cpu")
     model.save(folder)
     return folder
@@ -85,9 +85,9 @@ def start_app(model_dir: Path, log_path: Path, *, flag: bool) -> tuple[subproces
 
 
 @contextmanager
-def running_app(root: Path, *, flag: bool) -> Iterator[str]:
-    """``python app.py`` on a tiny model made under ``root``; yields its URL and stops it afterwards."""
-    process, url = start_app(make_tiny_model(root / "model"), root / "app.log", flag=flag)
+def running_app(root: Path, *, flag: bool, dim: int = TINY_DIM) -> Iterator[str]:
+    """``python app.py`` on a tiny ``dim``-wide model made under ``root``; yields its URL and stops it afterwards."""
+    process, url = start_app(make_tiny_model(root / "model", dim=dim), root / "app.log", flag=flag)
     try:
         yield url
     finally:

@@ -10,11 +10,17 @@ import csv
 import io
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sse_demo.app.inputs import InputError, strip_controls
+from sse_demo.app.inputs import InputError, Precision, strip_controls
+from sse_demo.app.state import CorpusState
+
+if TYPE_CHECKING:
+    from sse_demo.app.service import DemoService
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEMO_CORPUS = DATA_DIR / "demo_corpus.jsonl"
@@ -87,6 +93,13 @@ class Corpus:
         )
 
 
+def describe(corpus: Corpus) -> str:
+    """The corpus line under the search box: which corpus the visitor's searches use."""
+    if corpus.name == "demo":
+        return f"Corpus / コーパス: bundled demo corpus, {len(corpus)} passages (English and Japanese, 10 topics)"
+    return f"Corpus / コーパス: your upload **{corpus.name}**, {len(corpus):,} passages (this session only)"
+
+
 def load_demo_corpus(path: Path = DEMO_CORPUS) -> Corpus:
     """The bundled corpus: English and Japanese passages across ten topics, many of them translation pairs."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -147,41 +160,50 @@ def parse_upload(
 
 
 def _read_txt(text: str, name: str) -> list[dict]:
-    return [{"text": line} for line in text.splitlines()]
+    return [{"text": line, "line": number} for number, line in enumerate(text.splitlines(), start=1)]
 
 
 def _read_csv(text: str, name: str) -> list[dict]:
+    """Rows of the ``text`` column (and ``id``/``lang``/``topic`` if present), each with the file line it starts on.
+
+    Blank rows are skipped, and every message names the row by that line, as an editor shows it.
+    """
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []  # (first line of the row in the file, cells)
     try:
-        lines = list(reader)
+        start = 1
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                records.append((start, cells))
+            start = reader.line_num + 1
     except csv.Error as error:
         raise InputError(
             f"{name}: malformed CSV at line {reader.line_num} ({error}). Check the quotes on that line. / "
             f"CSV の形式が正しくありません（{reader.line_num}行目）。"
         ) from None
-    lines = [line for line in lines if any(cell.strip() for cell in line)]
-    if not lines:
+    if not records:
         raise InputError(f"{name} holds no rows. / CSV に行がありません。")
-    header = [cell.strip().lower() for cell in lines[0]]
+    header = [cell.strip().lower() for cell in records[0][1]]
     if "text" in header:
         column = header.index("text")
-        body = lines[1:]
+        body = records[1:]
     elif len(header) == 1:
-        column, body, header = 0, lines, ["text"]
+        column, body, header = 0, records, ["text"]
     else:
         raise InputError(
-            f"{name}: the CSV needs a header row with a 'text' column (found {lines[0]!r}). / "
+            f"{name}: the CSV needs a header row with a 'text' column (found {records[0][1]!r}). / "
             f"CSV の1行目に 'text' 列の見出しが必要です。"
         )
     rows = []
-    for number, line in enumerate(body, start=len(lines) - len(body) + 1):
-        if len(line) != len(header):
+    for line, cells in body:
+        if len(cells) != len(header):
             raise InputError(
-                f"{name}: row {number} has {len(line)} field(s) but the header has {len(header)}. / "
-                f"CSV の{number}行目の列の数が見出しと合いません。"
+                f"{name}: row {line} has {len(cells)} field(s) but the header has {len(header)} (rows are numbered "
+                f"by file line). / CSV の{line}行目の列の数が見出しと合いません。"
             )
-        row = dict(zip(header, line, strict=True))
-        rows.append({key: row[key] for key in ("id", "lang", "topic") if key in row} | {"text": line[column]})
+        row = dict(zip(header, cells, strict=True))
+        extra = {key: row[key] for key in ("id", "lang", "topic") if key in row}
+        rows.append(extra | {"text": cells[column], "line": line})
     return rows
 
 
@@ -205,8 +227,25 @@ def _read_jsonl(text: str, name: str) -> list[dict]:
                 f'{{"text": "..."}}. / {number}行目に文字列の "text" がありません。'
             )
         extra = {key: str(value[key]) for key in ("id", "lang", "topic") if value.get(key) is not None}
-        rows.append(extra | {"text": value["text"]})
+        rows.append(extra | {"text": value["text"], "line": number})
     return rows
+
+
+def _check_unique_ids(name: str, ids: list[str], lines: list[int]) -> None:
+    """Refuse a corpus whose passage ids repeat (a passage is picked by its id), naming the id and its lines."""
+    lines_of: dict[str, list[int]] = {}
+    for passage_id, line in zip(ids, lines, strict=True):
+        lines_of.setdefault(passage_id, []).append(line)
+    repeated = {passage_id: found for passage_id, found in lines_of.items() if len(found) > 1}
+    if not repeated:
+        return
+    passage_id, found = next(iter(repeated.items()))
+    more = f" ({len(repeated) - 1} more id(s) repeat too)" if len(repeated) > 1 else ""
+    raise InputError(
+        f"{name}: passage id {passage_id!r} is used on lines {', '.join(map(str, found))}{more}. Ids must be unique "
+        f"(a passage without an id gets its passage number): give each passage its own id, or leave the ids out. / "
+        f"id {passage_id!r} が {', '.join(map(str, found))} 行目で重複しています。id は一意にしてください。"
+    )
 
 
 def _build(name: str, rows: list[dict], *, max_passages: int, max_chars: int) -> Corpus:
@@ -235,11 +274,35 @@ def _build(name: str, rows: list[dict], *, max_passages: int, max_chars: int) ->
         notes.append(f"{controls} control character(s) were replaced by spaces.")
     texts = [row["text"] for row in kept]
     langs = [row.get("lang") if row.get("lang") in ("en", "ja") else detect_language(row["text"]) for row in kept]
+    ids = [str(row.get("id") or i) for i, row in enumerate(kept, start=1)]
+    _check_unique_ids(name, ids, [row["line"] for row in kept])
     return Corpus.from_texts(
         name,
         texts,
-        ids=[str(row.get("id") or i) for i, row in enumerate(kept, start=1)],
+        ids=ids,
         langs=langs,
         topics=[str(row.get("topic") or "-") for row in kept],
         notes=notes,
     )
+
+
+def upload_view(service: DemoService, path: str | Path | None) -> tuple[str, CorpusState]:
+    """Read an uploaded .txt, .csv or .jsonl file into this visitor's own corpus and index it with the fp32 model.
+
+    Returns (message, the new corpus state): the message first, like every view, so errors take the same path.
+    """
+    if not path:
+        raise InputError("No file was uploaded. / ファイルがアップロードされていません。")
+    corpus = parse_upload(path)
+    state = CorpusState(corpus)
+    start = time.perf_counter()
+    service.index(state, Precision.FP32)
+    seconds = time.perf_counter() - start
+    langs = {lang: corpus.langs.count(lang) for lang in sorted(set(corpus.langs))}
+    notes = " ".join(corpus.notes)
+    message = (
+        f"Loaded **{corpus.name}**: {len(corpus):,} passages ({', '.join(f'{k} {v}' for k, v in langs.items())}), "
+        f"indexed in {seconds:.2f} s. Searches now use this corpus (this session only). {notes} / "
+        f"{len(corpus):,}件の文章を読み込みました。"
+    )
+    return message, state

@@ -6,11 +6,23 @@ which would otherwise slow the app's start-up.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sse_demo.app.index import top_k
+from sse_demo.app.formatting import TEXT_PREVIEW, frame, plotly
+from sse_demo.app.index import embed_query, hits_of, truncate_normalize
+from sse_demo.app.inputs import InputError, Precision, check_k, clean_query
+
+if TYPE_CHECKING:
+    from sse_demo.app.corpus import Corpus
+    from sse_demo.app.service import DemoService
+    from sse_demo.app.state import CorpusState
+
+MIN_MAP_PASSAGES = 5
+NEIGHBOUR_COLUMNS = ["rank", "score", "id", "lang", "topic", "text"]
 
 
 @dataclass
@@ -39,4 +51,101 @@ def neighbours(matrix: np.ndarray, row: int, k: int) -> list[tuple[int, float]]:
     """The ``k`` passages closest to passage ``row`` (itself excluded), with their cosine scores."""
     scores = matrix @ matrix[row]
     scores[row] = -np.inf
-    return [(int(i), float(scores[i])) for i in top_k(scores, min(k, len(scores) - 1))]
+    return [(h.index, h.score) for h in hits_of(scores, min(k, len(scores) - 1))]
+
+
+def embedding_map_view(service: DemoService, query: object, precision: object, state: CorpusState | None):
+    """A UMAP map of the corpus (cosine, full dim), the query placed in it as a star if one is given.
+
+    Returns (summary Markdown, figure). The first map of a process takes seconds: UMAP compiles numba code.
+    """
+    precision = Precision.parse(precision)
+    text = str(query or "").strip()
+    clean = clean_query(text) if text else None
+    st = service.state(state)
+    if len(st.corpus) < MIN_MAP_PASSAGES:
+        raise InputError(
+            f"The map needs at least {MIN_MAP_PASSAGES} passages. / 地図には{MIN_MAP_PASSAGES}件以上の文章が必要です。"
+        )
+    index = service.index(st, precision)
+    start = time.perf_counter()
+    fitted = service.map(st, precision)
+    seconds = time.perf_counter() - start
+    placed = None
+    if clean is not None:
+        placed = fitted.place(truncate_normalize(embed_query(service.model(precision), clean.text), index.dim)[None])
+    figure = map_figure(fitted.coords, st.corpus, placed, clean.text if clean else "")
+    summary = (
+        f"UMAP of {len(st.corpus):,} passages ({precision.value}, {index.dim} dims, cosine), ready in {seconds:.1f} s."
+    )
+    return summary, figure
+
+
+def passage_choices(corpus: Corpus) -> list[tuple[str, str]]:
+    """(label, id) for every passage of the corpus: the neighbour picker's choices."""
+    return [(f"{i} · {lang} · {t[:70]}", i) for i, lang, t in zip(corpus.ids, corpus.langs, corpus.texts, strict=True)]
+
+
+def neighbours_view(service: DemoService, passage_id: object, precision: object, k: object, state: CorpusState | None):
+    """The ``k`` passages nearest to one passage of the corpus (picked by id), at full dim.
+
+    Returns (summary Markdown, table). A cleared picker (``None`` or empty id) gives an empty table, not an error.
+    """
+    precision, k = Precision.parse(precision), check_k(k)
+    corpus = service.state(state).corpus
+    if passage_id in (None, ""):
+        return "", frame([], NEIGHBOUR_COLUMNS)
+    if passage_id not in corpus.ids:
+        raise InputError(f"Pick a passage from the list (got {passage_id!r}). / 一覧から文章を選んでください。")
+    row = corpus.ids.index(passage_id)
+    index = service.index(state, precision)
+    rows = [
+        dict(
+            zip(
+                NEIGHBOUR_COLUMNS,
+                (r, round(s, 4), corpus.ids[i], corpus.langs[i], corpus.topics[i], corpus.texts[i][:TEXT_PREVIEW]),
+                strict=True,
+            )
+        )
+        for r, (i, s) in enumerate(neighbours(index.view(index.dim), row, k), start=1)
+    ]
+    return f"Nearest passages of **{passage_id}**: {corpus.texts[row][:TEXT_PREVIEW]}", frame(rows, NEIGHBOUR_COLUMNS)
+
+
+def map_figure(coords: np.ndarray, corpus: Corpus, query: np.ndarray | None, query_text: str) -> object:
+    """Scatter of the corpus map: colour by topic, symbol by language, the query as a star."""
+    go = plotly()
+    figure = go.Figure()
+    symbols = {"en": "circle", "ja": "diamond"}
+    topics, langs = corpus.topics, corpus.langs
+    for topic in sorted(set(topics)):
+        for lang in sorted(set(langs)):
+            mask = [i for i, (t, la) in enumerate(zip(topics, langs, strict=True)) if t == topic and la == lang]
+            if not mask:
+                continue
+            figure.add_trace(
+                go.Scatter(
+                    x=coords[mask, 0],
+                    y=coords[mask, 1],
+                    mode="markers",
+                    name=f"{topic} · {lang}",
+                    legendgroup=topic,
+                    marker={"symbol": symbols.get(lang, "circle"), "size": 8},
+                    text=[f"{corpus.ids[i]}: {corpus.texts[i][:80]}" for i in mask],
+                    hoverinfo="text",
+                )
+            )
+    if query is not None:
+        figure.add_trace(
+            go.Scatter(
+                x=query[:, 0],
+                y=query[:, 1],
+                mode="markers",
+                name="query",
+                text=[query_text[:80]],
+                hoverinfo="text",
+                marker={"symbol": "star", "size": 18, "color": "black"},
+            )
+        )
+    figure.update_layout(title="UMAP of the corpus (colour: topic, ● en, ◆ ja)", height=560)
+    return figure

@@ -9,20 +9,19 @@ it for large corpora).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sse_demo.app.corpus import Corpus
+from sse_demo.app.saturation import DyTParams
 from sse_demo.model.module import normalize_numpy
+from sse_demo.search.exact import top_k as best_columns
 
-
-class Precision(StrEnum):
-    """Which of the two loaded models a view uses."""
-
-    FP32 = "fp32"
-    Q4 = "4-bit"
+if TYPE_CHECKING:
+    from sse_demo.app.corpus import Corpus
+    from sse_demo.model import SSEModel
 
 
 def truncate_normalize(raw: np.ndarray, dim: int) -> np.ndarray:
@@ -32,16 +31,24 @@ def truncate_normalize(raw: np.ndarray, dim: int) -> np.ndarray:
 
 @dataclass
 class StageTimes:
-    """Milliseconds spent in each stage of one search."""
+    """Milliseconds spent in each stage of one search, in the order ``model.encode`` and the search run them."""
 
     tokenize_ms: float = 0.0
-    embed_ms: float = 0.0
+    pool_ms: float = 0.0
+    dyt_ms: float = 0.0
+    normalize_ms: float = 0.0
     score_ms: float = 0.0
     sort_ms: float = 0.0
 
+    STAGES = ("tokenize", "pool", "dyt", "normalize", "score", "sort")
+
+    def as_dict(self) -> dict[str, float]:
+        """Stage name to milliseconds, in running order."""
+        return {name: getattr(self, f"{name}_ms") for name in self.STAGES}
+
     @property
     def total_ms(self) -> float:
-        return self.tokenize_ms + self.embed_ms + self.score_ms + self.sort_ms
+        return sum(self.as_dict().values())
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ class CorpusIndex:
     _views: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, model, corpus: Corpus, dims: tuple[int, ...] = ()) -> CorpusIndex:
+    def build(cls, model: SSEModel, corpus: Corpus, dims: Sequence[int] = ()) -> CorpusIndex:
         """Encode every passage once (unnormalised, full dim) and prepare the views of ``dims``.
 
         Preparing the views here keeps their one-off cost out of the first search's timing.
@@ -88,55 +95,77 @@ class CorpusIndex:
         return self.view(dim) @ truncate_normalize(query_raw, dim)
 
     def search(self, query_raw: np.ndarray, dim: int, k: int, times: StageTimes | None = None) -> list[Hit]:
-        """The ``k`` best passages at ``dim``, best first; fills ``times.score_ms`` / ``sort_ms`` if given."""
+        """The ``k`` best passages at ``dim``, best first; fills the normalise, score and sort times if given."""
         times = times if times is not None else StageTimes()
         start = time.perf_counter()
-        scores = self.scores(query_raw, dim)
-        middle = time.perf_counter()
+        query = truncate_normalize(query_raw, dim)
+        normalized = time.perf_counter()
+        scores = self.view(dim) @ query
+        scored = time.perf_counter()
         order = top_k(scores, k)
         end = time.perf_counter()
-        times.score_ms, times.sort_ms = (middle - start) * 1e3, (end - middle) * 1e3
+        times.normalize_ms = (normalized - start) * 1e3
+        times.score_ms, times.sort_ms = (scored - normalized) * 1e3, (end - scored) * 1e3
         return [Hit(rank, int(i), float(scores[i])) for rank, i in enumerate(order, start=1)]
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` highest scores, best first; ties keep corpus order (a stable sort)."""
+    """Rows of the ``k`` highest of one query's ``scores``, best first, ties to the lower row.
+
+    The pick is ``sse_demo.search.exact.top_k``, the project's one top-k; this only orders its answer for a
+    single query (higher score first, then lower row), the order :func:`ranks` gives every row.
+    """
     k = max(0, min(int(k), len(scores)))
     if k == 0:
         return np.empty(0, dtype=np.int64)
-    if k < len(scores):
-        candidates = np.argpartition(-scores, k - 1)[:k]
-        threshold = scores[candidates].min()
-        candidates = np.flatnonzero(scores >= threshold)
-    else:
-        candidates = np.arange(len(scores))
-    order = candidates[np.argsort(-scores[candidates], kind="stable")]
-    return order[:k]
+    _, rows = best_columns(np.asarray(scores)[None, :], None, k)
+    rows = rows[0]
+    return rows[np.lexsort((rows, -scores[rows]))]
+
+
+def hits_of(scores: np.ndarray, k: int) -> list[Hit]:
+    """The ``k`` best rows of one query's ``scores`` as hits, best first."""
+    return [Hit(rank, int(i), float(scores[i])) for rank, i in enumerate(top_k(scores, k), start=1)]
 
 
 def ranks(scores: np.ndarray) -> np.ndarray:
-    """1-based rank of every row under the same ordering as :func:`top_k`."""
+    """1-based rank of every row: higher score first, ties to the lower row (the order of :func:`top_k`)."""
     order = np.argsort(-scores, kind="stable")
     result = np.empty(len(scores), dtype=np.int64)
     result[order] = np.arange(1, len(scores) + 1)
     return result
 
 
-def embed_query(model, text: str, times: StageTimes | None = None) -> np.ndarray:
-    """The query's raw full-dim embedding (not normalised); fills ``times.tokenize_ms`` / ``embed_ms``.
+def overlap(a: Sequence[Hit], b: Sequence[Hit]) -> float:
+    """Share of the shorter list's passages found in the other list (1.0 = same set; 0.0 if either is empty).
 
-    Tokenising and pooling are timed apart, which ``model.encode`` cannot do, so this calls the two steps
-    that ``encode`` is made of.
+    The app's one measure of how far two result lists agree (dims, precisions): for two top-k lists it is
+    overlap@k.
     """
-    import torch
+    if not a or not b:
+        return 0.0
+    return len({h.index for h in a} & {h.index for h in b}) / min(len(a), len(b))
 
+
+def embed_query(model: SSEModel, text: str, times: StageTimes | None = None) -> np.ndarray:
+    """The query's raw full-dim embedding (DyT applied, not normalised); fills the tokenise, pool and DyT times.
+
+    These are the steps CPU ``model.encode`` takes, in numpy as it does them: tokenise, the mean of the tokens'
+    table rows (a 4-bit model dequantises only those rows), then DyT. The result equals
+    ``model.encode([text], normalize=False)[0]``; truncating and normalising it is the search's first stage.
+    """
     times = times if times is not None else StageTimes()
     start = time.perf_counter()
-    ids, offsets = model.tokenize([text])
-    middle = time.perf_counter()
-    with torch.inference_mode():
-        raw = model.module(torch.from_numpy(ids).to(model.device), torch.from_numpy(offsets).to(model.device))
-        raw = raw.float().cpu().numpy()[0]
+    ids, _ = model.tokenize([text])
+    tokenized = time.perf_counter()
+    rows = model.token_vectors(ids)
+    pooled = rows.sum(axis=0, dtype=np.float32) / np.float32(max(len(rows), 1))  # row by row, as encode sums
+    mid = time.perf_counter()
+    raw = DyTParams.of(model).apply(pooled)
     end = time.perf_counter()
-    times.tokenize_ms, times.embed_ms = (middle - start) * 1e3, (end - middle) * 1e3
-    return raw
+    times.tokenize_ms, times.pool_ms, times.dyt_ms = (
+        (tokenized - start) * 1e3,
+        (mid - tokenized) * 1e3,
+        (end - mid) * 1e3,
+    )
+    return raw.astype(np.float32, copy=False)

@@ -1,17 +1,39 @@
-"""Query checks: turn whatever a visitor typed into a clean query, or a clear bilingual message."""
+"""What a visitor sends (query, precision, k, Matryoshka dim), checked, or a clear bilingual message."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 MAX_QUERY_CHARS = 2_000
+DEFAULT_K = 10
+MAX_K = 50
 _SPACES = re.compile(r"\s+")
 
 
 class InputError(ValueError):
     """Bad input from a visitor; the message is shown in the page as is (English / Japanese)."""
+
+
+class Precision(StrEnum):
+    """Which of the two loaded models a view uses."""
+
+    FP32 = "fp32"
+    Q4 = "4-bit"
+
+    @classmethod
+    def parse(cls, value: object) -> Precision:
+        """A precision from what the page sent, or a bilingual message listing the choices."""
+        try:
+            return cls(value)
+        except ValueError:
+            choices = ", ".join(p.value for p in cls)
+            raise InputError(
+                f"precision must be one of {choices}, got {value!r}. / 精度は {choices} から選んでください。"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -70,3 +92,39 @@ def clean_query(text: object, *, max_chars: int = MAX_QUERY_CHARS) -> CleanQuery
             "クエリが空です。英語か日本語で入力してください。"
         )
     return CleanQuery(cleaned, removed)
+
+
+def check_k(k: object, *, max_k: int = MAX_K) -> int:
+    """The number of results asked for, as an int in 1..``max_k``, or a bilingual message."""
+    try:
+        value = int(k)
+    except (TypeError, ValueError):
+        value = 0
+    if not 1 <= value <= max_k:
+        raise InputError(
+            f"k must be a whole number from 1 to {max_k}, got {k!r}. / 件数は1〜{max_k}で指定してください。"
+        )
+    return value
+
+
+def check_dim(dim: object, ladder: Sequence[int], model_dim: int | None = None) -> int:
+    """A Matryoshka dim from the page's ``ladder`` that the model can give, or a bilingual message.
+
+    ``ladder`` is the page's dims (largest first: the loaded model's own dim, then halvings); ``model_dim`` the
+    dim of the model that will answer, when it may be smaller than the ladder's top.
+    """
+    try:
+        value = int(dim)
+    except (TypeError, ValueError):
+        value = -1
+    choices = ", ".join(map(str, ladder))
+    if value not in ladder:
+        raise InputError(
+            f"dim must be one of {choices} (the loaded model has {max(ladder)} dims), got {dim!r}. / "
+            f"次元は {choices} から選んでください（このモデルは{max(ladder)}次元です）。"
+        )
+    if model_dim is not None and value > model_dim:
+        raise InputError(
+            f"This model has only {model_dim} dims; pick a smaller dim. / このモデルは{model_dim}次元です。"
+        )
+    return value

@@ -7,11 +7,20 @@ and easy, so it shows the *shape* of quality against dim rather than a benchmark
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sse_demo.app.corpus import Corpus
+from sse_demo.app.formatting import frame, plotly
+from sse_demo.app.inputs import InputError, Precision
 from sse_demo.evaluation.beir import default_eval_dir
+
+if TYPE_CHECKING:
+    from sse_demo.app.service import DemoService
+    from sse_demo.app.state import CorpusState
+    from sse_demo.model import SSEModel
 
 # Sets to try, in order; each is sampled to at most EVAL_MAX_QUERIES queries so the page answers in seconds.
 EVAL_SETS = ("tatoeba-en2ja", "jsquad-ja")
@@ -67,7 +76,7 @@ def labelled_sets(corpus: Corpus, folder: Path | None = None) -> list[LabelledSe
     return shared_sets(folder if folder is not None else default_eval_dir()) or demo_pair_sets(corpus)
 
 
-def quality_by_dim(model, sets: list[LabelledSet], dims) -> list[dict]:
+def quality_by_dim(model: SSEModel, sets: list[LabelledSet], dims) -> list[dict]:
     """NDCG@10 and Recall@10 of ``model`` on each set at each dim (exact cosine search).
 
     Documents and queries are encoded once at full dim; each dim's view is truncated and re-normalised, which is
@@ -91,3 +100,46 @@ def quality_by_dim(model, sets: list[LabelledSet], dims) -> list[dict]:
                 {"set": data.name, "dim": dim, "ndcg@10": metrics["ndcg@10"], "recall@10": metrics["recall@10"]}
             )
     return rows
+
+
+def quality_view(service: DemoService, precision: object, state: CorpusState | None = None):
+    """Retrieval quality (NDCG@10, Recall@10) against Matryoshka dim on a labelled set.
+
+    Returns (summary Markdown, table, figure). Measured once per precision and set, then cached.
+    """
+    precision = Precision.parse(precision)
+    corpus = service.state(state).corpus
+    sets = labelled_sets(service.demo.corpus if corpus.name != "demo" else corpus)
+    if not sets:
+        raise InputError("No labelled set is available. / 評価用データがありません。")
+    model = service.model(precision)
+    dims = service.dims
+
+    def measure() -> tuple[list[dict], float]:
+        start = time.perf_counter()
+        return quality_by_dim(model, sets, [d for d in dims if d <= model.dim]), time.perf_counter() - start
+
+    rows, seconds = service.cache.get(("quality", precision, tuple(s.dataset.name for s in sets)), measure)
+    table = [{**row, "ndcg@10": round(row["ndcg@10"], 4), "recall@10": round(row["recall@10"], 4)} for row in rows]
+    sources = "; ".join(s.source for s in sets)
+    summary = f"Quality against dim, {precision.value} model, measured in {seconds:.1f} s on: {sources}."
+    figure = quality_vs_dim(rows, f"NDCG@10 against dim ({precision.value})")
+    return summary, frame(table, ["set", "dim", "ndcg@10", "recall@10"]), figure
+
+
+def quality_vs_dim(rows: list[dict], title: str) -> object:
+    """NDCG@10 against dim, one line per labelled set."""
+    go = plotly()
+    figure = go.Figure()
+    for name in dict.fromkeys(row["set"] for row in rows):
+        mine = [row for row in rows if row["set"] == name]
+        figure.add_trace(
+            go.Scatter(x=[r["dim"] for r in mine], y=[r["ndcg@10"] for r in mine], mode="lines+markers", name=name)
+        )
+    figure.update_layout(
+        title=title,
+        xaxis={"title": "dim", "type": "log", "tickvals": sorted({row["dim"] for row in rows})},
+        yaxis_title="NDCG@10",
+        height=360,
+    )
+    return figure

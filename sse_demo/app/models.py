@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from sse_demo.app.index import Precision
+from sse_demo.app.inputs import Precision
 
 ENV_VAR = "SSE_MODEL"
 BUNDLED_NAMES = ("", "bundled", "default", "none")
@@ -78,12 +78,6 @@ def _is_published_q4(name: str | None) -> bool:
     return name == PUBLISHED_Q4
 
 
-def memory_bytes(model) -> int:
-    """Bytes held by the model's tensors (parameters and buffers): the packed table for a 4-bit model."""
-    tensors = [*model.module.parameters(), *model.module.buffers()]
-    return int(sum(t.numel() * t.element_size() for t in tensors))
-
-
 def checkpoint_bytes(vocab_size: int, dim: int, *, quantized: bool) -> int:
     """Size of the weight files of a checkpoint in the published format (tokenizer.json not counted).
 
@@ -101,11 +95,12 @@ def files_bytes(ref: ModelRef) -> int | None:
     ``None`` for hub ids (the cache layout is the hub library's business) and for an fp32 folder quantised on
     load (no 4-bit files exist for it).
     """
+    from sse_demo.model.checkpoint import FP32_WEIGHTS, Q4_TABLE
     from sse_demo.model.hub import BUNDLED_FP32, BUNDLED_Q4
 
     bundled = BUNDLED_Q4 if ref.quantized else BUNDLED_FP32
     folder = bundled if ref.name is None else Path(ref.name).expanduser()
-    weights = "embedding.q4_k_m.bin" if ref.quantized else "model.safetensors"
+    weights = Q4_TABLE if ref.quantized else FP32_WEIGHTS
     if not (folder / weights).is_file():
         return None
     return sum(path.stat().st_size for path in folder.iterdir() if path.is_file())

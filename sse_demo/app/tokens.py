@@ -10,8 +10,16 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from sse_demo.app.formatting import frame
+from sse_demo.app.inputs import Precision, clean_query
+
+if TYPE_CHECKING:
+    from sse_demo.app.service import DemoService
+    from sse_demo.model import SSEModel
 
 WORD_START = "▁Ġ"  # SentencePiece / byte-level BPE markers for "a word starts here"
 
@@ -67,23 +75,11 @@ def token_shares(rows: np.ndarray) -> np.ndarray:
     return (rows @ mean) / (len(rows) * energy)
 
 
-def token_rows(model, ids: list[int]) -> np.ndarray:
-    """The table rows of ``ids`` (dequantised for a 4-bit model), via one bag per token."""
-    import torch
-
-    if not ids:
-        return np.zeros((0, model.dim), dtype=np.float32)
-    tensor = torch.tensor(ids, dtype=torch.int64, device=model.device)
-    offsets = torch.arange(len(ids), dtype=torch.int64, device=model.device)
-    with torch.inference_mode():
-        return model.module.pool(tensor, offsets).float().cpu().numpy()
-
-
-def inspect_tokens(model, text: str) -> TokenReport:
+def inspect_tokens(model: SSEModel, text: str) -> TokenReport:
     """Tokenise ``text`` as the model does (no special tokens) and describe every token."""
     encoding = model.tokenizer.encode(text, add_special_tokens=False)
     unk = unknown_id(model.tokenizer)
-    shares = token_shares(token_rows(model, encoding.ids))
+    shares = token_shares(model.token_vectors(encoding.ids))
     covered = np.zeros(len(text), dtype=bool)
     rows = []
     for position, (token, token_id, (start, end)) in enumerate(
@@ -94,3 +90,25 @@ def inspect_tokens(model, text: str) -> TokenReport:
         rows.append(TokenRow(position, token, token_id, surface, token_id == unk, float(shares[position])))
     uncovered = "".join(ch for ch, hit in zip(text, covered, strict=True) if not hit and not ch.isspace())
     return TokenReport(rows, uncovered)
+
+
+def tokens_view(service: DemoService, text: object, precision: object):
+    """How the model tokenises a text: each token, its id, whether it is unknown and its share of the pooled vector.
+
+    Returns (summary Markdown, token table).
+    """
+    clean = clean_query(text)
+    report = inspect_tokens(service.model(Precision.parse(precision)), clean.text)
+    columns = ["#", "token", "id", "text", "unknown", "share of pooled vector"]
+    rows = [
+        dict(zip(columns, (r.position, r.token, r.token_id, r.surface, r.unknown, f"{r.share:.1%}"), strict=True))
+        for r in report.rows
+    ]
+    dropped = f" Characters no token covers (dropped): `{report.uncovered}`." if report.uncovered else ""
+    summary = (
+        f"{clean.note} **{len(report.rows)} tokens**, {report.unknown_count} unknown, for {len(clean.text)} "
+        f"characters.{dropped} Share = how much of the pooled (mean) vector each token carries; shares add up "
+        f"to 100% and a negative share pulls against the rest. / トークン数 {len(report.rows)}、未知語 "
+        f"{report.unknown_count}。"
+    ).strip()
+    return summary, frame(rows, columns)

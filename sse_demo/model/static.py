@@ -227,6 +227,33 @@ class SSEModel:
         with torch.inference_mode():
             return self.module.pool(*self._to_device(*self.tokenize(texts))).float().cpu().numpy()
 
+    # -- inspection: what the demo app shows, without reaching into the torch module ---------------------------
+
+    def dyt_parameters(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The learned DyT vectors ``(alpha, beta, bias)`` as float32 numpy arrays of length ``dim``."""
+        dyt = self.module.dyt
+        return tuple(getattr(dyt, name).detach().float().cpu().numpy() for name in ("alpha", "beta", "bias"))
+
+    def token_vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The table rows of token ``ids`` as float32 (n, dim), dequantised for a 4-bit model (only these rows)."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if not len(ids):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if ids.min() < 0 or ids.max() >= self.vocab_size:
+            raise ValueError(f"token ids must lie in 0..{self.vocab_size - 1}, got {ids.min()}..{ids.max()}")
+        embedding, index = self.module.embedding, torch.from_numpy(ids).to(self.device)
+        if isinstance(embedding, PackedQ4EmbeddingBag):
+            rows = embedding.rows(index)  # packed codes and scales are buffers: no autograd to switch off
+        else:
+            rows = embedding.weight.detach()[index]  # a plain gather, outside autograd
+        return rows.float().cpu().numpy()
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes held by the model's tensors (parameters and buffers): the packed table for a 4-bit model."""
+        tensors = [*self.module.parameters(), *self.module.buffers()]
+        return int(sum(t.numel() * t.element_size() for t in tensors))
+
     def save(self, path: str | Path, *, quantized: bool = False) -> Path:
         """Write the published folder format: fp32 (``model.safetensors``) or 4-bit (``embedding.q4_k_m.bin``).
 

@@ -1,0 +1,54 @@
+"""Per-corpus state and once-per-key caches: how the page shares work between visitors without one global lock.
+
+A :class:`CorpusState` is one corpus (the demo corpus, or a visitor's upload kept in that visitor's session) with
+its indexes and maps, each built once per precision. Building one never waits on another corpus or precision.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from sse_demo.app.corpus import Corpus
+
+T = TypeVar("T")
+
+
+class OncePerKey:
+    """Values computed once per key. Callers of one key wait for the one computing it; other keys never wait.
+
+    A computation that raises stores nothing, so the next caller tries again.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[Hashable, object] = {}
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._guard = threading.Lock()  # held only to look up a dict, never across a computation
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._values
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value of ``key``, computing it with ``compute()`` if no one has yet."""
+        with self._guard:
+            if key in self._values:
+                return self._values[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._values:
+                value = compute()
+                with self._guard:
+                    self._values[key] = value
+            return self._values[key]
+
+
+@dataclass
+class CorpusState:
+    """A corpus and what has been computed on it so far (indexes and maps per precision)."""
+
+    corpus: Corpus
+    indexes: OncePerKey = field(default_factory=OncePerKey, repr=False)
+    maps: OncePerKey = field(default_factory=OncePerKey, repr=False)
