@@ -17,7 +17,7 @@ import numpy as np
 
 from sse_demo.app.saturation import DyTParams
 from sse_demo.model.module import normalize_numpy
-from sse_demo.search.exact import top_k as best_columns
+from sse_demo.search.exact import top_k
 
 if TYPE_CHECKING:
     from sse_demo.app.corpus import Corpus
@@ -107,20 +107,6 @@ class CorpusIndex:
         times.normalize_ms = (normalized - start) * 1e3
         times.score_ms, times.sort_ms = (scored - normalized) * 1e3, (end - scored) * 1e3
         return [Hit(rank, int(i), float(scores[i])) for rank, i in enumerate(order, start=1)]
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the ``k`` highest of one query's ``scores``, best first, ties to the lower row.
-
-    The pick is ``sse_demo.search.exact.top_k``, the project's one top-k; this only orders its answer for a
-    single query (higher score first, then lower row), the order :func:`ranks` gives every row.
-    """
-    k = max(0, min(int(k), len(scores)))
-    if k == 0:
-        return np.empty(0, dtype=np.int64)
-    _, rows = best_columns(np.asarray(scores)[None, :], None, k)
-    rows = rows[0]
-    return rows[np.lexsort((rows, -scores[rows]))]
 
 
 def hits_of(scores: np.ndarray, k: int) -> list[Hit]:

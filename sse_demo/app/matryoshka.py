@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sse_demo.app.formatting import TEXT_PREVIEW, frame, human_bytes
-from sse_demo.app.index import CorpusIndex, Hit, StageTimes, embed_query, overlap, ranks, top_k, truncate_normalize
+from sse_demo.app.index import CorpusIndex, Hit, StageTimes, embed_query, overlap, ranks, truncate_normalize
 from sse_demo.app.inputs import Precision, check_dim, check_k, clean_query
 from sse_demo.model import MATRYOSHKA_DIMS
+from sse_demo.search.exact import top_k
 
 if TYPE_CHECKING:
     from sse_demo.app.service import DemoService
