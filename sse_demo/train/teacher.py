@@ -31,11 +31,18 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+import torch
 
+from sse_demo.model import MATRYOSHKA_DIMS, SSEModel
 from sse_demo.train.data import language
+from sse_demo.train.trainer import Stage, seed_everything
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+    from sentence_transformers import SentenceTransformer
 
 DEFAULT_TEXTS = 100_000
 DEFAULT_SHARD_SIZE = 1024
@@ -292,6 +299,101 @@ def load_cache(out: Path) -> TeacherCache:
             )
         parts.append(rows)
     return TeacherCache(entries, np.concatenate(parts), manifest["teacher"])
+
+
+class MatryoshkaProjectedMSELoss(torch.nn.Module):
+    """sentence-transformers' ``MSELoss`` at every Matryoshka rung, each rung through its own learned projection.
+
+    The student (512 dims) and the teacher (384) live in different spaces, so each rung ``d`` gets a
+    ``Linear(d, teacher_dim)`` that maps the student's unit-normalised first ``d`` dims onto the teacher's vector;
+    normalised because the student is only ever used through cosine similarity. Every rung learns (equal weights,
+    as in the contrastive ``MatryoshkaLoss``). The projections live on the loss, so they are dropped with it after
+    training and the saved model is the plain SSE. Inputs: one ``text`` column, labels ``(batch, teacher_dim)``.
+    """
+
+    def __init__(self, model: SentenceTransformer, teacher_dim: int, dims: Sequence[int] = MATRYOSHKA_DIMS) -> None:
+        from sentence_transformers.sentence_transformer.losses import MSELoss
+
+        super().__init__()
+        self.model = model
+        self.teacher_dim = teacher_dim
+        self.dims = tuple(dims)
+        self.mse = MSELoss(model)
+        self.projections = torch.nn.ModuleList(torch.nn.Linear(dim, teacher_dim, device=model.device) for dim in dims)
+
+    def forward(self, sentence_features: Iterable[dict[str, torch.Tensor]], labels: torch.Tensor) -> torch.Tensor:
+        features = list(sentence_features)
+        if len(features) != 1 or labels.dim() != 2 or labels.shape[1] != self.teacher_dim:
+            raise ValueError(
+                f"teacher distillation takes one text column and labels of shape (batch, {self.teacher_dim}); got "
+                f"{len(features)} columns and labels of shape {tuple(labels.shape)}"
+            )
+        embedding = self.model(features[0])["sentence_embedding"]
+        losses = [
+            self.mse.compute_loss_from_embeddings(
+                [projection(torch.nn.functional.normalize(embedding[:, :dim], dim=-1))], [labels]
+            )
+            for dim, projection in zip(self.dims, self.projections, strict=True)
+        ]
+        return torch.stack(losses).mean()
+
+
+def distillation_dataset(cache: TeacherCache) -> Dataset:
+    """A ``text``/``label`` Dataset of the cache: every entry with its float32 teacher vector."""
+    from datasets import Dataset
+
+    return Dataset.from_dict(
+        {"text": [entry.text for entry in cache.entries], "label": cache.vectors.astype(np.float32)}
+    )
+
+
+DISTILL_STAGE = Stage(batch_size=1024, learning_rate=0.05)
+"""A first guess (stage 1's batch and rate), not yet measured."""
+
+
+def distill(
+    model: SSEModel,
+    dataset: Dataset,
+    out: Path,
+    *,
+    stage: Stage = DISTILL_STAGE,
+    dims: Sequence[int] = MATRYOSHKA_DIMS,
+    seed: int = 0,
+) -> float:
+    """One teacher-distillation stage (a draft, not yet in the training command): trains ``model`` in place.
+
+    Returns the final train loss; the projections of ``MatryoshkaProjectedMSELoss`` are discarded.
+    """
+    from sentence_transformers.sentence_transformer.trainer import SentenceTransformerTrainer
+    from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
+
+    from sse_demo.model.st import to_sentence_transformer
+
+    seed_everything(seed)
+    student = to_sentence_transformer(model)
+    teacher_dim = len(dataset[0]["label"])
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(out),
+        num_train_epochs=stage.epochs,
+        per_device_train_batch_size=stage.batch_size,
+        gradient_accumulation_steps=stage.grad_accum,
+        learning_rate=stage.learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=stage.warmup_ratio,
+        adam_epsilon=1e-10,
+        seed=seed,
+        data_seed=seed,
+        save_strategy="no",
+        logging_steps=10,
+        report_to="none",
+        dataloader_drop_last=True,
+        dataloader_pin_memory=torch.cuda.is_available(),
+    )
+    loss = MatryoshkaProjectedMSELoss(student, teacher_dim, dims)
+    trainer = SentenceTransformerTrainer(model=student, args=args, train_dataset=dataset, loss=loss)
+    result = trainer.train()
+    model.module.eval()
+    return float(result.training_loss)
 
 
 def _file_sha256(path: Path) -> str:
