@@ -96,6 +96,13 @@ def test_selection_rejects_empty_input() -> None:
         select_entries(PAIRS, 0)
 
 
+def test_build_rejects_empty_shards_or_batches(tmp_path: Path) -> None:
+    for sizes in ({"shard_size": 0}, {"batch_size": 0}):
+        with pytest.raises(ValueError, match="must be at least 1"):
+            build_cache(tmp_path, entries(), FakeTeacher(), **sizes)
+    assert not any(tmp_path.iterdir())
+
+
 def test_anchors_are_embedded_as_queries_and_positives_as_passages(tmp_path: Path) -> None:
     chosen = entries(200)
     build_cache(tmp_path, chosen, FakeTeacher(), shard_size=16)

@@ -239,6 +239,8 @@ def build_cache(
 
     ``max_shards`` stops after that many new shards (a bounded slice of work; tests use it as an interruption).
     """
+    if shard_size < 1 or batch_size < 1:
+        raise ValueError(f"shard size and batch size must be at least 1, got {shard_size} and {batch_size}")
     open_cache(out, entries, teacher, shard_size, **provenance)
     shards = math.ceil(len(entries) / shard_size)
     missing = [index for index in range(shards) if not shard_path(out, index).is_file()]
