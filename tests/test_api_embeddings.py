@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ import numpy as np
 import openai
 import pytest
 import uvicorn
+from conftest import REPO
 from fastapi import FastAPI
 
 import sse_demo
@@ -224,3 +227,27 @@ def test_providers_load_on_first_use_and_a_failing_one_is_a_503(bundled) -> None
         with pytest.raises(openai.InternalServerError) as caught:
             client.embeddings.create(model="broken", input="hello")
         assert caught.value.status_code == 503 and "weights missing" in caught.value.body["message"]
+
+
+def test_python_m_sse_demo_api_serves_the_bundled_pair(bundled) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "sse_demo.api", "--port", str(port)]
+    server = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="x", max_retries=0)
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, server.stdout.read()
+            try:
+                ids = [m.id for m in client.models.list()]
+                break
+            except openai.APIConnectionError:
+                assert time.monotonic() < deadline, "python -m sse_demo.api did not start"
+                time.sleep(0.2)
+        assert ids == [FP32_ID, Q4_ID]
+        response = client.embeddings.create(model=Q4_ID, input=TEXTS, dimensions=256)
+        got = np.array([item.embedding for item in response.data], dtype=np.float32)
+        np.testing.assert_array_equal(got, bundled[Q4_ID].encode(TEXTS, dim=256))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
