@@ -251,3 +251,35 @@ def test_python_m_sse_demo_api_serves_the_bundled_pair(bundled) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_largest_batch_is_served(client, bundled) -> None:
+    texts = [f"passage {i} 東京" for i in range(MAX_INPUTS)]
+    response = client.embeddings.create(model=FP32_ID, input=texts, dimensions=32)
+    assert [item.index for item in response.data] == list(range(MAX_INPUTS))
+    np.testing.assert_array_equal(
+        np.array([d.embedding for d in response.data]), bundled[FP32_ID].encode(texts, dim=32)
+    )
+
+
+class FailingEncoder:
+    """An encoder whose encode breaks: the API must still answer in OpenAI's shape."""
+
+    dim = 8
+
+    def encode(self, texts, *, dim=None, normalize=True):
+        raise RuntimeError("kernel exploded")
+
+    def tokenize(self, texts):
+        return np.zeros(0, dtype=np.int64), np.zeros(len(texts), dtype=np.int64)
+
+
+def test_an_encoder_failure_is_a_500_in_openais_shape() -> None:
+    from fastapi.testclient import TestClient
+
+    with TestClient(app_with({"failing": FailingEncoder()}, api_key="")) as http:
+        response = http.post("/v1/embeddings", json={"model": "failing", "input": "hello"})
+    assert response.status_code == 500
+    assert (
+        response.json()["error"]["type"] == "server_error" and "kernel exploded" in response.json()["error"]["message"]
+    )

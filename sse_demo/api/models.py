@@ -62,11 +62,8 @@ class ModelCatalog:
     def ids(self) -> list[str]:
         return list(self._sources)
 
-    def __contains__(self, name: object) -> bool:
-        return name in self._sources
-
-    def get(self, name: str) -> Encoder:
-        """The encoder for ``name``: 404 for an id not served, 503 when its provider fails to load it."""
+    def require(self, name: str) -> None:
+        """404 for an id not served here."""
         if name not in self._sources:
             raise APIError(
                 404,
@@ -74,6 +71,10 @@ class ModelCatalog:
                 param="model",
                 code="model_not_found",
             )
+
+    def get(self, name: str) -> Encoder:
+        """The encoder for ``name``: 404 for an id not served, 503 when its provider fails to load it."""
+        self.require(name)
         with self._lock:
             if name not in self._loaded:
                 self._loaded[name] = self._load(name)
