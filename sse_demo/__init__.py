@@ -2,6 +2,7 @@
 
 from sse_demo.errors import CheckpointError, ModelNotFoundError
 from sse_demo.model import MATRYOSHKA_DIMS, SSEModel, load_model
+from sse_demo.model.peers import load_peer
 
 __version__ = "0.1.0"
 __all__ = [
@@ -11,4 +12,5 @@ __all__ = [
     "SSEModel",
     "__version__",
     "load_model",
+    "load_peer",
 ]
