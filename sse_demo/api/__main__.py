@@ -14,7 +14,7 @@ from fastapi import FastAPI
 import sse_demo
 from sse_demo.api.models import model_id
 from sse_demo.api.router import API_KEY_ENV, embeddings_router
-from sse_demo.app.index import Precision
+from sse_demo.app.inputs import Precision
 from sse_demo.app.models import ENV_VAR, choose_models, requested_model
 
 
