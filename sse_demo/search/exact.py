@@ -33,12 +33,24 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
         picked = np.argpartition(rows, columns - k, axis=1)[:, columns - k :]
         kth = np.take_along_axis(rows, picked, 1).min(axis=1, keepdims=True)
         for row in np.flatnonzero(np.count_nonzero(rows >= kth, axis=1) != k):
-            picked[row] = np.argsort(-rows[row], kind="stable")[:k]
+            picked[row] = _resolve_cut(rows[row], kth[row, 0], k)
         picked.sort(axis=1)  # index order, so that the stable sort below sends ties to the lower index
     else:
         picked = np.broadcast_to(np.arange(columns), rows.shape)[:, :k]
     order = np.argsort(-np.take_along_axis(rows, picked, 1), axis=1, kind="stable")
     return np.take_along_axis(picked, order, 1).astype(np.int64, copy=False).reshape(*scores.shape[:-1], k)
+
+
+def _resolve_cut(scores: np.ndarray, kth: float, k: int) -> np.ndarray:
+    """The ``k`` best of one row when several scores tie at the cut: all above it, then the lowest tied indices.
+
+    Linear in the row, so corpora with duplicate passages (many exact ties) stay as fast as the partition; a row
+    with NaN (which the partition counts as largest) falls back to a stable sort, where NaN ranks last.
+    """
+    if np.isnan(kth):
+        return np.argsort(-scores, kind="stable")[:k]
+    above = np.flatnonzero(scores > kth)
+    return np.concatenate([above, np.flatnonzero(scores == kth)[: k - len(above)]])
 
 
 def best_rows(scores: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
