@@ -122,8 +122,8 @@ def engines(tokenizer, fp32: Path, q4: Path) -> dict[str, Callable[[list[str], i
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
     import sse_demo
+    from sse_demo.model.cpu_encode import CPU_THREADS, work_units
     from sse_demo.model.parallelism import tokenizer_parallelism_off
-    from sse_demo.model.static import CPU_THREADS, work_units
 
     table = load_file(str(fp32 / "model.safetensors"))["embedding.weight"]
     ours, ours_q4 = sse_demo.load_model(fp32, device="cpu"), sse_demo.load_model(q4, device="cpu")

@@ -42,10 +42,10 @@ def cpu_ms(step: Callable[[object], object], items: Sequence[object], rounds: in
 
 def main() -> None:
     import sse_demo
+    from sse_demo.model.cpu_encode import flatten_ids, token_bounds
     from sse_demo.model.module import normalize_numpy
     from sse_demo.model.parallelism import tokenizer_parallelism_off
     from sse_demo.model.pooling import mean_rows
-    from sse_demo.model.static import flatten_ids, token_bounds
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--xlmr-tokenizer", type=Path, required=True)

@@ -84,6 +84,19 @@ def test_q4_round_trip_equals_quantizing_on_load(source: str, request, tmp_path:
     np.testing.assert_allclose(again.encode(TEXTS), expected, atol=1e-6, rtol=0)
 
 
+@pytest.mark.parametrize("quantized", [False, True])
+def test_save_pretrained_and_from_pretrained_round_trip(quantized: bool, fp32_dir: Path, tmp_path: Path) -> None:
+    """model2vec's pair of names: ``save_pretrained`` writes what ``SSEModel.from_pretrained`` reads back."""
+    model = sse_demo.SSEModel.from_pretrained(fp32_dir, quantized=quantized, device="cpu")
+    folder = model.save_pretrained(tmp_path / "saved", quantized=quantized)
+    assert folder == tmp_path / "saved"
+    assert detect_format(folder) is (CheckpointFormat.Q4 if quantized else CheckpointFormat.FP32)
+    again = sse_demo.SSEModel.from_pretrained(str(folder), device="cpu")
+    assert again.quantized is quantized
+    np.testing.assert_array_equal(again.encode(TEXTS), model.encode(TEXTS))
+    np.testing.assert_array_equal(again.encode(TEXTS), sse_demo.load_model(folder, device="cpu").encode(TEXTS))
+
+
 def test_resaving_a_q4_model_keeps_its_bytes(q4_dir: Path, tmp_path: Path) -> None:
     sse_demo.load_model(q4_dir, device="cpu").save(tmp_path, quantized=True)
     assert (tmp_path / Q4_TABLE).read_bytes() == (q4_dir / Q4_TABLE).read_bytes()
