@@ -5,7 +5,7 @@ Everything is measured side by side in one run on this machine:
 * throughput (texts/s) at batch 32 and 1024 on a mix of English and Japanese sentences: sse_demo (fp32, 4-bit),
   sentence-transformers ``StaticEmbedding`` and model2vec ``StaticModel`` on the *same* table and tokenizer, and the
   tokenizer alone (``encode_batch_fast`` per batch, the floor, and the same tokenizer called the way sse_demo's CPU
-  encode calls it: rayon pool off, one call per unit of texts on each of encode's threads); with ``--passages N``
+  encode calls it: rayon pool off, each of encode's threads tokenising its units in slices); with ``--passages N``
   also on N passages of the eval corpora (about 300 tokens each, where fixed per-text costs weigh less). Rounds
   interleave the engines; medians over rounds.
 * peak resident memory of loading + encoding a 96,867 x 512 4-bit checkpoint (synthetic weights) with sse_demo,
@@ -149,7 +149,7 @@ def engines(tokenizer, fp32: Path, q4: Path) -> dict[str, Callable[[list[str], i
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
     import sse_demo
-    from sse_demo.model.cpu_encode import CPU_THREADS, work_units
+    from sse_demo.model.cpu_encode import CPU_THREADS, TOKENIZE_TEXTS, work_units
     from sse_demo.model.parallelism import tokenizer_parallelism_off
 
     table = load_file(str(fp32 / "model.safetensors"))["embedding.weight"]
@@ -162,10 +162,11 @@ def engines(tokenizer, fp32: Path, q4: Path) -> dict[str, Callable[[list[str], i
             tokenizer.encode_batch_fast(texts[start : start + batch_size], add_special_tokens=False)
 
     def tokenizer_as_encode_drives_it(texts: list[str], batch_size: int) -> None:
-        """The tokenizer alone, called the way sse_demo's CPU encode calls it: its rayon pool off, one call per
-        unit of texts on each of encode's threads (``batch_size`` plays no part, as in encode)."""
+        """The tokenizer alone, called the way sse_demo's CPU encode calls it: its rayon pool off, each of encode's
+        threads taking the next unit of texts and tokenising it in slices (``batch_size`` plays no part, as in
+        encode)."""
         with tokenizer_parallelism_off(), ThreadPoolExecutor(CPU_THREADS) as pool:
-            for job in [pool.submit(tokenizer_only, texts[s:e], e - s) for s, e in work_units(texts)]:
+            for job in [pool.submit(tokenizer_only, texts[s:e], TOKENIZE_TEXTS) for s, e in work_units(texts)]:
                 job.result()
 
     return {

@@ -155,6 +155,60 @@ def test_work_units_bound_texts_and_characters(
     assert cpu_encode.work_units(["x" * n for n in lengths]) == units
 
 
+def test_units_shrink_towards_the_end_so_the_threads_finish_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit takes a (2 x threads)-th of the texts left, within [MIN_UNIT_TEXTS, UNIT_TEXTS]."""
+    from sse_demo.model import cpu_encode
+
+    monkeypatch.setattr(cpu_encode, "UNIT_TEXTS", 8)
+    monkeypatch.setattr(cpu_encode, "MIN_UNIT_TEXTS", 2)
+    monkeypatch.setattr(cpu_encode, "CPU_THREADS", 2)
+    sizes = [end - start for start, end in cpu_encode.work_units(["x"] * 30)]
+    assert sizes == [8, 6, 4, 3, 3, 2, 2, 2]
+
+
+def test_the_tokenizer_is_called_on_slices_of_a_unit(
+    fp32_dir: Path, tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within a unit the tokenizer sees at most TOKENIZE_TEXTS texts per call; the ids are those of one call."""
+    from sse_demo.model import cpu_encode
+
+    monkeypatch.setattr(cpu_encode, "TOKENIZE_TEXTS", 3)
+    calls: list[int] = []
+
+    class CountingTokenizer:
+        def encode_batch_fast(self, texts, add_special_tokens):
+            calls.append(len(texts))
+            return tokenizer.encode_batch_fast(texts, add_special_tokens=add_special_tokens)
+
+    texts = [f"static {i} 東京" * (i % 3) for i in range(8)]
+    ids, bounds = cpu_encode.ids_and_bounds(CountingTokenizer(), texts)
+    assert calls == [3, 3, 2]
+    one_call = tokenizer.encode_batch_fast(texts, add_special_tokens=False)
+    np.testing.assert_array_equal(ids, [i for encoding in one_call for i in encoding.ids])
+    np.testing.assert_array_equal(np.diff(bounds), [len(encoding.ids) for encoding in one_call])
+    calls.clear()
+    ids, bounds = cpu_encode.ids_and_bounds(CountingTokenizer(), [])
+    assert (ids.shape, bounds.tolist()) == ((0,), [0])
+
+
+@pytest.mark.parametrize("quantized", [False, True])
+def test_slices_and_shrinking_units_do_not_change_results(
+    quantized: bool, fp32_dir: Path, tokenizer: Tokenizer, weights: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sse_demo.model import cpu_encode
+
+    model = sse_demo.load_model(fp32_dir, quantized=quantized, device="cpu")
+    texts = [f"static {i} 東京 embeddings" * (i % 4) for i in range(50)]
+    expected = model.encode(texts)
+    if not quantized:
+        np.testing.assert_allclose(expected, _reference(tokenizer, weights, texts), atol=1e-6, rtol=0)
+    monkeypatch.setattr(cpu_encode, "UNIT_TEXTS", 16)
+    monkeypatch.setattr(cpu_encode, "MIN_UNIT_TEXTS", 3)
+    monkeypatch.setattr(cpu_encode, "TOKENIZE_TEXTS", 5)
+    assert len(cpu_encode.work_units(texts)) > 4
+    np.testing.assert_array_equal(model.encode(texts), expected)
+
+
 @pytest.mark.parametrize("dim", [64, 32, 16, 8, 1])
 def test_matryoshka_truncates_before_normalising(dim: int, model: sse_demo.SSEModel, tokenizer, weights) -> None:
     texts = ["Static embeddings are fast.", "寿司は人気です"]

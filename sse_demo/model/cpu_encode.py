@@ -1,12 +1,17 @@
 """The CPU encode: texts cut into units, each tokenised and pooled by one thread, straight into the output array.
 
-Each of ``CPU_THREADS`` threads takes the next unit of texts, tokenises it in one ``encode_batch_fast`` call (the
-tokenizer's rayon pool off, ``parallelism.tokenizer_parallelism_off``), takes the ids out of the ``Encoding``
-objects, pools the unit with ``pooling.mean_rows`` (bit for bit torch's ``embedding_bag``), then applies DyT and
-the normalisation in place. One serial tokenizer call per thread does the same work in less CPU time than the
-pool's fork-join over a batch and leaves no pool threads to fight the pooling for the cores. The Rust call, scipy
-and numpy release the GIL, so the threads run side by side; only taking the ids out of the ``Encoding`` objects
-holds it.
+Each of ``CPU_THREADS`` threads takes the next unit of texts, tokenises it (the tokenizer's rayon pool off,
+``parallelism.tokenizer_parallelism_off``), takes the ids out of the ``Encoding`` objects, pools the unit with
+``pooling.mean_rows`` (bit for bit torch's ``embedding_bag``), then applies DyT and the normalisation in place.
+Serial tokenizer calls on each thread do the same work in less CPU time than the pool's fork-join over a batch and
+leave no pool threads to fight the pooling for the cores. The Rust call, scipy and numpy release the GIL, so the
+threads run side by side; only taking the ids out of the ``Encoding`` objects holds it.
+
+Where the time goes besides the tokenizer (bench/encode_budget.py) is mostly the caches: pooling gathers rows from
+all over a 200 MB table and evicts the tokenizer's working set, which the tokenizer then reloads. So a unit is
+large (up to ``UNIT_TEXTS``), to pool seldom, while the tokenizer is called on slices of ``TOKENIZE_TEXTS`` texts
+whose ``Encoding`` objects are freed while their memory is still in cache; and the units shrink towards the end of
+the texts (a guided schedule) so that the threads still finish together.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from sse_demo.model.module import SSE, normalize_numpy
 from sse_demo.model.parallelism import tokenizer_parallelism_off
 from sse_demo.model.pooling import mean_rows
 
-UNIT_TEXTS = 1_024  # texts per unit of work (bounds a 4-bit unit's dequantised rows)...
-UNIT_CHARS = 200_000  # ...or fewer, once they hold this many characters (bounds a unit's Encoding objects)
+UNIT_TEXTS = 4_096  # the most texts in a unit of work: each unit pools once...
+UNIT_CHARS = 200_000  # ...and holds at most this many characters (bounds its ids and a 4-bit unit's rows)...
+MIN_UNIT_TEXTS = 256  # ...and at least this many texts while the shrinking schedule is what limits it
+TOKENIZE_TEXTS = 128  # texts per tokenizer call within a unit
 CPU_THREADS = min(8, getattr(os, "process_cpu_count", os.cpu_count)() or 1)
 
 
@@ -56,9 +63,16 @@ def encode_unit(tokenizer: Tokenizer, module: SSE, texts: list[str], out: np.nda
 
 
 def ids_and_bounds(tokenizer: Tokenizer, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Flat token ids and the n + 1 boundaries of the texts in them (no special tokens)."""
-    ids, lengths = flatten_ids(tokenizer.encode_batch_fast(texts, add_special_tokens=False))
-    return ids, token_bounds(lengths)
+    """Flat token ids and the n + 1 boundaries of the texts in them (no special tokens), from tokenizer calls on
+    ``TOKENIZE_TEXTS`` texts at a time: each call's ``Encoding`` objects are freed before the next call."""
+    ids, lengths = zip(
+        *(
+            flatten_ids(tokenizer.encode_batch_fast(texts[start : start + TOKENIZE_TEXTS], add_special_tokens=False))
+            for start in range(0, max(len(texts), 1), TOKENIZE_TEXTS)  # an empty list too: one (empty) call
+        ),
+        strict=True,
+    )
+    return np.concatenate(ids), token_bounds(np.concatenate(lengths))
 
 
 def flatten_ids(encodings: Sequence[Encoding]) -> tuple[np.ndarray, np.ndarray]:
@@ -74,13 +88,16 @@ def flatten_ids(encodings: Sequence[Encoding]) -> tuple[np.ndarray, np.ndarray]:
 
 def work_units(texts: Sequence[str]) -> list[tuple[int, int]]:
     """``(start, end)`` of consecutive units of at most ``UNIT_TEXTS`` texts and ``UNIT_CHARS`` characters (a
-    longer text is a unit of its own)."""
+    longer text is a unit of its own), shrinking towards the end: a unit takes at most a ``2 * CPU_THREADS``-th
+    of the texts left, but no fewer than ``MIN_UNIT_TEXTS``, so the last units are small and the threads, which
+    take the units in turn, finish at about the same time."""
     ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
     units, start = [], 0
     while start < len(texts):
+        share = -(-(len(texts) - start) // (2 * CPU_THREADS))
         before = ends[start - 1] if start else 0
         end = int(np.searchsorted(ends, before + UNIT_CHARS, side="right"))
-        end = min(max(end, start + 1), start + UNIT_TEXTS, len(texts))
+        end = min(max(end, start + 1), start + min(UNIT_TEXTS, max(MIN_UNIT_TEXTS, share)), len(texts))
         units.append((start, end))
         start = end
     return units
