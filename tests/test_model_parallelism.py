@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import sse_demo
-from sse_demo.model import static
+from sse_demo.model import cpu_encode
 from sse_demo.model.parallelism import ENV_VARIABLE, tokenizer_parallelism_off
 
 
@@ -35,7 +35,7 @@ class RecordingTokenizer:
 @pytest.fixture
 def recording_model(fp32_dir: Path, monkeypatch: pytest.MonkeyPatch) -> sse_demo.SSEModel:
     monkeypatch.delenv(ENV_VARIABLE, raising=False)
-    monkeypatch.setattr(static, "UNIT_TEXTS", 4)
+    monkeypatch.setattr(cpu_encode, "UNIT_TEXTS", 4)
     model = sse_demo.load_model(fp32_dir, device="cpu")
     model.tokenizer = RecordingTokenizer(model.tokenizer)
     return model
@@ -106,7 +106,7 @@ def test_a_failing_unit_cancels_the_units_not_started(recording_model: sse_demo.
 
 def test_concurrent_encodes_agree_with_a_serial_one(fp32_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV_VARIABLE, raising=False)
-    monkeypatch.setattr(static, "UNIT_TEXTS", 16)
+    monkeypatch.setattr(cpu_encode, "UNIT_TEXTS", 16)
     model = sse_demo.load_model(fp32_dir, device="cpu")
     texts = [f"static {i} 東京 embeddings " * (1 + i % 5) for i in range(300)]
     expected = model.encode(texts)

@@ -156,7 +156,21 @@ def _read_safetensors(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray
     for key in keys:
         if tensors[key].dtype != np.float32:
             raise CheckpointError(f"{path}: {key} must be float32, is {tensors[key].dtype}")
+        _check_finite(path, key, tensors[key])
     return {key: tensors[key] for key in keys}
+
+
+def _check_finite(path: Path, name: str, values: np.ndarray) -> None:
+    """NaN or inf in any weight makes every embedding that touches it NaN: refuse the file instead."""
+    if np.isfinite(values).all():
+        return
+    bad = ~np.isfinite(values)
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    raise CheckpointError(
+        f"{path}: {int(bad.sum())} non-finite value(s) in {name} (first: {float(values[first])} at index "
+        f"{first[0] if len(first) == 1 else first}); the file is corrupt or was saved from a diverged training run. "
+        f"Download or export the checkpoint again"
+    )
 
 
 def _check_dyt(path: Path, tensors: dict[str, np.ndarray], dim: int) -> dict[str, np.ndarray]:
@@ -184,10 +198,11 @@ def _read_q4_table(path: Path, dim: int) -> tuple[np.ndarray, np.ndarray]:
     raw = np.fromfile(path, dtype=np.uint8)
     packed = raw[: vocab * dim // 2].reshape(vocab, dim // 2)
     scales = raw[vocab * dim // 2 :].view("<f4").astype(np.float32)  # a copy: aligned for torch
-    if not np.all(np.isfinite(scales)) or not np.all(scales > 0):
-        bad = int(np.flatnonzero(~(np.isfinite(scales) & (scales > 0)))[0])
+    _check_finite(path, "the row scales", scales)
+    if not np.all(scales > 0):
+        bad = int(np.flatnonzero(~(scales > 0))[0])
         raise CheckpointError(
-            f"{path}: row scale {bad} is {scales[bad]!r}; scales must be positive and finite, so the file is "
+            f"{path}: row scale {bad} is {scales[bad]!r}; scales must be positive, so the file is "
             f"corrupt or its rows are misaligned (truncated, oversized, or written for another dim)"
         )
     return packed, scales

@@ -1,14 +1,12 @@
 """``SSEModel``: a tokenizer plus the SSE module, with encode / save / load.
 
 Encoding is the hot path: the Rust tokenizer does the work (``encode_batch_fast``, no offsets, no special
-tokens) and the ids are flattened once into a numpy array. On CPU each core's thread tokenises a unit of texts
-and pools it straight into the output with a sparse product (bit for bit torch's ``embedding_bag``); on CUDA
-helper threads tokenise ahead and the torch module does the rest.
+tokens) and the ids are flattened once into a numpy array. On CPU ``cpu_encode`` tokenises and pools unit by unit
+on one thread per core; on CUDA helper threads tokenise ahead and the torch module does the rest.
 """
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,22 +14,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tokenizers import Encoding, Tokenizer
+from tokenizers import Tokenizer
 from torch import nn
 
 from sse_demo.model import checkpoint
+from sse_demo.model.cpu_encode import encode_on_cpu, ids_and_bounds
 from sse_demo.model.hub import resolve
-from sse_demo.model.module import SSE, SeparableDyT, normalize_numpy, truncate_and_normalize
-from sse_demo.model.parallelism import tokenizer_parallelism_off
-from sse_demo.model.pooling import mean_rows
+from sse_demo.model.module import SSE, SeparableDyT, truncate_and_normalize
 from sse_demo.model.q4 import PackedQ4EmbeddingBag
 
 MATRYOSHKA_DIMS = (512, 256, 128, 64, 32)
 DEFAULT_BATCH_SIZE = 1024
 TOKENIZE_AHEAD = 2  # batches tokenised ahead of the one being embedded (CUDA encode)
-UNIT_TEXTS = 1_024  # CPU encode: texts per unit of work (bounds a 4-bit unit's dequantised rows)...
-UNIT_CHARS = 200_000  # ...or fewer, once they hold this many characters (bounds a unit's Encoding objects)
-CPU_THREADS = min(8, getattr(os, "process_cpu_count", os.cpu_count)() or 1)
 
 
 def default_device() -> str:
@@ -98,7 +92,8 @@ class SSEModel:
         quantized: bool = False,
         device: str | None = None,
     ) -> SSEModel:
-        """Load the bundled model (``None``), a local folder in either format, or a hub id.
+        """Load the bundled model (``None``), a local folder in either format, or a hub id (``load_model`` is the
+        same call; ``save_pretrained`` / ``save`` write what this reads).
 
         ``quantized=True`` gives a 4-bit model: the bundled 4-bit checkpoint, or an fp32 checkpoint quantised on
         load exactly as the published quantizer would. A 4-bit folder always loads as 4-bit.
@@ -134,13 +129,8 @@ class SSEModel:
 
     def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Flat token ids and the start offset of each text: what ``EmbeddingBag`` consumes."""
-        ids, bounds = self._ids_and_bounds(list(texts))
+        ids, bounds = ids_and_bounds(self.tokenizer, list(texts))
         return ids, bounds[:-1]
-
-    def _ids_and_bounds(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Flat token ids and the n + 1 boundaries of the texts in them (no special tokens)."""
-        ids, lengths = flatten_ids(self.tokenizer.encode_batch_fast(texts, add_special_tokens=False))
-        return ids, token_bounds(lengths)
 
     def encode(
         self,
@@ -150,58 +140,35 @@ class SSEModel:
         normalize: bool = True,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> np.ndarray:
-        """Embed texts as a float32 array of shape (n, dim).
+        """Embed texts as a float32 array of shape (n, dim), or a single string as a vector of shape (dim,).
 
         ``dim`` truncates to the first ``dim`` coordinates (Matryoshka; 512/256/128/64/32 are the trained rungs,
-        any 1..model.dim works) *before* the L2 normalisation that ``normalize`` applies.
-        A single string is treated as a list of one text. ``batch_size`` is the number of texts per forward pass on
-        CUDA; on CPU encode splits the work its own way, and no setting changes the numbers.
+        any 1..model.dim works) *before* the L2 normalisation that ``normalize`` applies. A string gives one
+        vector and a list a 2-D array (an empty list: shape (0, dim)), as in sentence-transformers and model2vec.
+
+        ``batch_size`` is a GPU knob: the number of texts per forward pass on CUDA. On CPU encode cuts the texts
+        into its own units (``cpu_encode``) whatever it is, since smaller units only cost time there; no setting
+        changes the numbers.
         """
+        single = isinstance(texts, str)
         texts = _check_texts(texts)
         dim = self.check_dim(dim)
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         out = np.empty((len(texts), dim), dtype=np.float32)
         if self.device.type == "cpu":
-            self._encode_on_cpu(texts, out, normalize)
-            return out
+            encode_on_cpu(self.tokenizer, self.module, texts, out, normalize)
+        else:
+            self._encode_on_device(texts, out, normalize, batch_size)
+        return out[0] if single else out
+
+    def _encode_on_device(self, texts: list[str], out: np.ndarray, normalize: bool, batch_size: int) -> None:
+        """The torch module on the model's device, batch after batch, the next batches tokenised meanwhile."""
         for start, (ids, offsets) in self._tokenized_batches(texts, batch_size):
             with torch.inference_mode():
                 embeddings = self.module(*self._to_device(ids, offsets))
-                out[start : start + batch_size] = truncate_and_normalize(embeddings, dim, normalize).cpu().numpy()
-        return out
-
-    def _encode_on_cpu(self, texts: list[str], out: np.ndarray, normalize: bool) -> None:
-        """Split the texts into units; each of ``CPU_THREADS`` threads tokenises a unit and pools it, unit after unit.
-
-        The tokenizer's rayon pool is off meanwhile (``parallelism.tokenizer_parallelism_off``): one serial tokenizer
-        call per thread does the same work in less CPU time than the pool's fork-join over a batch, and leaves no
-        pool threads to fight the pooling for the cores. The Rust call, scipy and numpy release the GIL, so the
-        threads run side by side; only taking the ids out of the ``Encoding`` objects holds it.
-        """
-        units = work_units(texts)
-        if len(units) <= 1:  # one unit (a query, a small batch): threads would only add their start-up
-            self._encode_unit(texts, out, normalize)
-            return
-        with tokenizer_parallelism_off(), ThreadPoolExecutor(CPU_THREADS, thread_name_prefix="sse-encode") as pool:
-            jobs = [pool.submit(self._encode_unit, texts[s:e], out[s:e], normalize) for s, e in units]
-            try:
-                for job in jobs:
-                    job.result()
-            except BaseException:  # an error or Ctrl-C: drop the units not started rather than wait for them
-                for job in jobs:
-                    job.cancel()
-                raise
-
-    def _encode_unit(self, texts: list[str], out: np.ndarray, normalize: bool) -> None:
-        """Tokenise ``texts`` and write their pooled, DyT'd (and normalised) embeddings into ``out``.
-
-        ``pooling.mean_rows`` writes the means into ``out``; DyT and normalisation run in place in numpy, whose SIMD
-        tanh is much faster than torch's."""
-        mean_rows(self.module.embedding, *self._ids_and_bounds(texts), out)
-        self.module.dyt.forward_numpy(out, out=out)
-        if normalize:
-            normalize_numpy(out, out=out)
+                normalized = truncate_and_normalize(embeddings, out.shape[1], normalize)
+                out[start : start + batch_size] = normalized.cpu().numpy()
 
     def _tokenized_batches(self, texts: list[str], batch_size: int) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
         """``(start, tokenize(batch))`` for each batch, the next batches being tokenised on helper threads meanwhile,
@@ -220,12 +187,15 @@ class SSEModel:
                 yield start, batch
 
     def pooled(self, texts: str | Sequence[str]) -> np.ndarray:
-        """The mean of each text's token rows, before DyT: where the texts sit on the tanh curves."""
+        """The mean of each text's token rows, before DyT: where the texts sit on the tanh curves (a string gives
+        one vector, as in ``encode``)."""
+        single = isinstance(texts, str)
         texts = _check_texts(texts)
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
         with torch.inference_mode():
-            return self.module.pool(*self._to_device(*self.tokenize(texts))).float().cpu().numpy()
+            pooled = self.module.pool(*self._to_device(*self.tokenize(texts))).float().cpu().numpy()
+        return pooled[0] if single else pooled
 
     # -- inspection: what the demo app shows, without reaching into the torch module ---------------------------
 
@@ -276,6 +246,8 @@ class SSEModel:
             checkpoint.write_q4(path, self.tokenizer, packed.packed.numpy(), packed.scales.numpy(), dyt)
         return Path(path)
 
+    save_pretrained = save  # model2vec's and transformers' name, the counterpart of ``from_pretrained``
+
     def check_dim(self, dim: int | None) -> int:
         """``dim`` as an int in 1..model.dim, or a clear error."""
         if dim is None:
@@ -289,38 +261,6 @@ class SSEModel:
 
     def _to_device(self, ids: np.ndarray, offsets: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         return torch.from_numpy(ids).to(self.device), torch.from_numpy(offsets).to(self.device)
-
-
-def flatten_ids(encodings: Sequence[Encoding]) -> tuple[np.ndarray, np.ndarray]:
-    """The ids of ``encodings`` as one int64 array, and the number of ids of each encoding."""
-    ids: list[int] = []
-    lengths: list[int] = []
-    for encoding in encodings:
-        encoding_ids = encoding.ids
-        ids += encoding_ids
-        lengths.append(len(encoding_ids))
-    return np.array(ids, dtype=np.int64), np.array(lengths, dtype=np.int64)
-
-
-def work_units(texts: Sequence[str]) -> list[tuple[int, int]]:
-    """``(start, end)`` of consecutive units of at most ``UNIT_TEXTS`` texts and ``UNIT_CHARS`` characters (a
-    longer text is a unit of its own)."""
-    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
-    units, start = [], 0
-    while start < len(texts):
-        before = ends[start - 1] if start else 0
-        end = int(np.searchsorted(ends, before + UNIT_CHARS, side="right"))
-        end = min(max(end, start + 1), start + UNIT_TEXTS, len(texts))
-        units.append((start, end))
-        start = end
-    return units
-
-
-def token_bounds(lengths: np.ndarray) -> np.ndarray:
-    """The n + 1 boundaries of n texts of these token counts in the flat ids: text i is ``ids[b[i]:b[i+1]]``."""
-    bounds = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=bounds[1:])
-    return bounds
 
 
 def _check_texts(texts: str | Iterable[str]) -> list[str]:
