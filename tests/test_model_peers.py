@@ -92,7 +92,7 @@ def test_model2vec_peer_equals_the_library_at_every_dim(m2v_dir: Path) -> None:
 def test_encode_contract_matches_sse_model(st_dir: Path) -> None:
     peer, sse = load_peer(st_dir), sse_demo.load_model()
     for model in (peer, sse):
-        assert model.encode("one text", dim=16).shape == (1, 16)  # a string is a list of one, as SSEModel does
+        assert model.encode("one text", dim=16).shape == (16,)  # a string gives one vector, as SSEModel does
         assert model.encode([], dim=16).shape == (0, 16)
         with pytest.raises(ValueError, match="dim must be an integer from 1 to"):
             model.encode(TEXTS, dim=model.dim + 1)

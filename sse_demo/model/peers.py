@@ -23,8 +23,9 @@ import numpy as np
 from safetensors import safe_open
 
 from sse_demo.errors import CheckpointError, ModelNotFoundError
+from sse_demo.model.cpu_encode import token_bounds
 from sse_demo.model.module import normalize_numpy
-from sse_demo.model.static import _check_texts, resolve_device, token_bounds
+from sse_demo.model.static import _check_texts, resolve_device
 
 SUPPORTED = (
     "load_peer supports a sentence-transformers model whose first module is StaticEmbedding (hub id or folder) "
@@ -70,14 +71,17 @@ class PeerModel(ABC):
     def encode(self, texts: str | Sequence[str], *, dim: int | None = None, normalize: bool = True) -> np.ndarray:
         """Embed texts as a float32 array of shape (n, dim): the first ``dim`` coordinates, then L2-normalised.
 
-        A single string is a list of one text, as in ``SSEModel.encode``.
+        A single string gives one vector of shape (dim,), as in ``SSEModel.encode``.
         """
+        single = isinstance(texts, str)
         texts = _check_texts(texts)
         dim = self.check_dim(dim)
         if not texts:
             return np.empty((0, dim), dtype=np.float32)
         out = np.ascontiguousarray(self.embed(texts)[:, :dim], dtype=np.float32)
-        return normalize_numpy(out, out=out) if normalize else out
+        if normalize:
+            normalize_numpy(out, out=out)
+        return out[0] if single else out
 
     def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Flat token ids and the start offset of each text, as ``SSEModel.tokenize`` gives them."""
