@@ -5,6 +5,7 @@ and ``python app.py --peer FOLDER`` through gradio_client."""
 from __future__ import annotations
 
 import pytest
+from evaluation_fixtures import random_beir
 from peer_fixtures import M2V_DIM, ST_DIM, make_m2v_peer, make_st_peer
 from test_app_support import make_tiny_model, start_app
 
@@ -187,6 +188,15 @@ def test_ndcg_per_model_at_its_own_dim_and_512_256_cached(service, folders, monk
     assert all(("peers-quality", model, names) in service.cache for model in set(table["model"]))
     _, table_again = peers_quality_view(service, "fp32")
     assert table_again.equals(table)
+
+
+def test_ndcg_uses_the_shared_sets_when_there_and_names_the_sample(folders, monkeypatch, tmp_path):
+    random_beir(tmp_path / "eval" / "scifact-en", n_queries=80)  # a stand-in under a shared set's name
+    monkeypatch.setenv("SSE_EVAL_DIR", str(tmp_path / "eval"))
+    lone = DemoService(choose_models(str(folders["sse"])))
+    summary, table = peers_quality_view(lone, "fp32")
+    assert f"scifact-en from {tmp_path / 'eval'} (50 queries sampled)" in summary
+    assert set(table["set"]) == {"scifact-en"} and table["dim"].tolist() == [512, 256]
 
 
 # -- the running app --------------------------------------------------------------------------------------------------
