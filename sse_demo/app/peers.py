@@ -76,7 +76,9 @@ def parse_dim(value: object) -> int | None:
     return dim
 
 
-def contenders(service: DemoService, precision: Precision, state: CorpusState | None) -> tuple[list, list[str]]:
+def contenders(
+    service: DemoService, precision: Precision, state: CorpusState | None
+) -> tuple[list[Contender], list[str]]:
     """SSE and every peer that loads, with their indexes over the corpus; and a banner line per peer that fails."""
     model = service.model(precision)
     sse = Contender(
