@@ -19,6 +19,8 @@ from sse_demo.app.endpoints import ENDPOINTS, bind
 from sse_demo.app.inputs import DEFAULT_K, MAX_K, InputError, Precision
 from sse_demo.app.matryoshka import result_columns
 from sse_demo.app.models import ENV_VAR, choose_models, requested_model
+from sse_demo.app.peer_models import PEERS_ENV, requested_peers
+from sse_demo.app.peers import DIM_CHOICES, OWN_DIM
 from sse_demo.app.service import DemoService
 
 try:  # ZeroGPU Spaces: run the model-using handlers on the GPU; elsewhere a no-op decorator
@@ -249,6 +251,36 @@ def speed_tab(page: Page) -> None:
     page.endpoint(button.click, "speed", [query, page.corpus], [status, plot])
 
 
+def peers_tab(page: Page) -> None:
+    """SSE beside each static peer on the same query and corpus, and NDCG@10 on labelled sets."""
+    names = page.service.peer_names
+    with gr.Tab("Peers / 比較", id="peers"):
+        gr.Markdown(
+            "Peers / 比較モデル: "
+            + (", ".join(f"`{name}`" for name in names) if names else "none / なし")
+            + f" (`--peer NAME`, or `{PEERS_ENV}`; loaded on first use / 初回に読み込み)"
+        )
+        with gr.Row():
+            query = gr.Textbox(label="Query / クエリ", value="cherry blossom viewing party", scale=4)
+            button = gr.Button("Compare / 比較", variant="primary", scale=1)
+        with gr.Row():
+            dim = gr.Radio(list(DIM_CHOICES), value=OWN_DIM, label="dim: each model's own, or cut to / 次元")
+            dim.preprocess = lambda payload: payload  # the view's message is bilingual (see dim_radio)
+            precision = precision_radio()
+            k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="k")
+        status = gr.Markdown(elem_id="peers-status")
+        results = gr.Dataframe(interactive=False, label="Top-k side by side / 上位の比較", wrap=True)
+        stats = gr.Dataframe(interactive=False, label="Agreement and costs / 一致度とコスト")
+        with gr.Accordion("NDCG@10 on labelled sets / 評価セットの NDCG@10", open=False):
+            quality_button = gr.Button("Measure / 計測")
+            quality_status = gr.Markdown()
+            quality_table = gr.Dataframe(interactive=False)
+    page.endpoint(
+        button.click, "peers", [query, dim, precision, k, page.corpus], [status, results, stats], also=(query.submit,)
+    )
+    page.endpoint(quality_button.click, "peers_quality", [precision], [quality_status, quality_table])
+
+
 def results_tab(page: Page, demo: gr.Blocks) -> None:
     """The published NanoBEIR table beside the project's measured numbers (filled when the page loads)."""
     with gr.Tab("Results / 結果", id="results-tab"):
@@ -279,6 +311,7 @@ def build(service: DemoService, load_error: str = "") -> gr.Blocks:
         map_tab(page)
         tokens_tab(page)
         speed_tab(page)
+        peers_tab(page)
         results_tab(page, demo)
     return demo
 
@@ -298,9 +331,15 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("SSE_PREWARM_MAP", "1") == "0",
         help="do not fit the embedding map in the background at start-up (or set SSE_PREWARM_MAP=0)",
     )
+    parser.add_argument(
+        "--peer",
+        action="append",
+        metavar="NAME",
+        help=f"a static peer for the Peers tab (folder or hub id); repeatable; overrides ${PEERS_ENV} (a, b)",
+    )
     args, _ = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO)
-    service = DemoService(choose_models(requested_model(args.model)))
+    service = DemoService(choose_models(requested_model(args.model)), peers=requested_peers(args.peer))
     load_error = service.load_models() if ZERO_GPU else service.warm_up()
     demo = build(service, load_error)
     if not (args.no_prewarm or ZERO_GPU or load_error):

@@ -131,12 +131,16 @@ def cmd_eval(args: argparse.Namespace) -> None:
     """Evaluate and print a markdown table, one row per (set, system, dim); bad folders fail before the model loads."""
     from sse_demo.evaluation.beir import default_eval_dir, load_beir
     from sse_demo.evaluation.report import METRIC_COLUMNS, beir_folders, markdown_table, metric_rows
+    from sse_demo.model.peers import load_peer
 
     folders = beir_folders(args.beir or ([] if args.nanobeir else [default_eval_dir()]))
     datasets = [load_beir(folder, max_queries=args.max_queries) for folder in folders]
     model = load_from_args(args)
+    peers = {peer.name: peer for peer in map(load_peer, args.peer or ())}
     label = f"{args.model or 'bundled'}{' 4-bit' if args.quantized else ''}"
-    rows = metric_rows(model, datasets, label=label, dims=args.dim, bm25=args.bm25, nanobeir=args.nanobeir or ())
+    rows = metric_rows(
+        model, datasets, label=label, dims=args.dim, bm25=args.bm25, nanobeir=args.nanobeir or (), peers=peers
+    )
     print(markdown_table(rows, ("set", "system", "dim", *METRIC_COLUMNS)))
 
 
@@ -163,6 +167,12 @@ def add_eval_parser(commands: Any) -> None:
         help="also run NanoBEIR in this language (needs the Hugging Face hub); repeatable",
     )
     parser.add_argument("--max-queries", type=int, default=None, help="evaluate a seeded sample of queries per set")
+    parser.add_argument(
+        "--peer",
+        action="append",
+        metavar="NAME",
+        help="a static peer (folder or hub id, see sse_demo.load_peer) to evaluate beside the model; repeatable",
+    )
     parser.set_defaults(func=cmd_eval)
 
 

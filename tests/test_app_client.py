@@ -30,6 +30,7 @@ def rows(table):
 def test_named_endpoints_are_listed(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     assert {"/search", "/compare", "/saturation", "/upload", "/tokens", "/speed", "/quality", "/results"} <= names
+    assert {"/peers", "/peers_quality"} <= names
 
 
 def test_search_in_english(client):

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -51,8 +51,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(model_dir: Path, log_path: Path, *, flag: bool) -> tuple[subprocess.Popen, str]:
-    """Start ``python app.py`` and wait until it answers HTTP; the log is kept for failures."""
+def start_app(
+    model_dir: Path, log_path: Path, *, flag: bool, extra_args: Sequence[str] = ()
+) -> tuple[subprocess.Popen, str]:
+    """Start ``python app.py`` (with ``extra_args``) and wait until it answers HTTP; the log is kept for failures."""
     import httpx
 
     port = free_port()
@@ -62,7 +64,7 @@ def start_app(model_dir: Path, log_path: Path, *, flag: bool) -> tuple[subproces
         "SSE_EVAL_DIR": str(log_path.parent / "no-eval"),
         "SSE_PREWARM_MAP": "0",
     }
-    args = [sys.executable, "app.py", "--port", str(port)]
+    args = [sys.executable, "app.py", "--port", str(port), *extra_args]
     if flag:
         args += ["--model", str(model_dir)]
     else:

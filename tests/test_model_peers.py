@@ -9,13 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TRAINING_TEXTS, train_tokenizer
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from model2vec import StaticModel
+from peer_fixtures import M2V_DIM, ST_DIM, make_m2v_peer, make_st_peer
 from sentence_transformers import SentenceTransformer
-from sentence_transformers.sentence_transformer.modules import Normalize, StaticEmbedding
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
 import sse_demo
 from sse_demo import CheckpointError, ModelNotFoundError, load_peer
@@ -28,40 +26,17 @@ TEXTS = [
     "static zebra embeddings",
     "ramen と static の corpus",
 ]
-ST_DIM, M2V_DIM = 96, 64
 ST_REPO = "sentence-transformers/static-retrieval-mrl-en-v1"
-
-
-def wordlevel_tokenizer() -> Tokenizer:
-    """A word-level tokenizer with [UNK] (unlike SSE's subword one): model2vec drops the unknown words."""
-    tokenizer = Tokenizer(models.WordLevel(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.Lowercase()
-    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer.train_from_iterator(TRAINING_TEXTS, trainers.WordLevelTrainer(special_tokens=["[UNK]"]))
-    return tokenizer
-
-
-def random_table(rows: int, dim: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal((rows, dim)).astype(np.float32)
 
 
 @pytest.fixture(scope="module", params=["static", "static+normalize"])
 def st_dir(request, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tokenizer = train_tokenizer(vocab_size=250)
-    static = StaticEmbedding(tokenizer, embedding_weights=random_table(tokenizer.get_vocab_size(), ST_DIM, 1))
-    modules = [static, Normalize()] if request.param == "static+normalize" else [static]
-    folder = tmp_path_factory.mktemp("st") / "peer"
-    SentenceTransformer(modules=modules, device="cpu").save(str(folder))
-    return folder
+    return make_st_peer(tmp_path_factory.mktemp("st") / "peer", normalize=request.param == "static+normalize")
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["normalized", "raw"])
 def m2v_dir(request, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tokenizer = wordlevel_tokenizer()
-    model = StaticModel(random_table(tokenizer.get_vocab_size(), M2V_DIM, 2), tokenizer, normalize=request.param)
-    folder = tmp_path_factory.mktemp("m2v") / "peer"
-    model.save_pretrained(folder)
-    return folder
+    return make_m2v_peer(tmp_path_factory.mktemp("m2v") / "peer", normalize=request.param)
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -224,3 +199,12 @@ def test_a_file_is_not_a_folder(tmp_path: Path) -> None:
 def test_model2vec_runs_on_cpu_only(m2v_dir: Path) -> None:
     with pytest.raises(ValueError, match="model2vec models run on the CPU"):
         load_peer(m2v_dir, device="cuda")
+
+
+def test_memory_and_disk_bytes_count_the_tables_and_the_files(st_dir: Path, m2v_dir: Path) -> None:
+    st_peer, m2v_peer = load_peer(st_dir), load_peer(m2v_dir)
+    assert st_peer.memory_bytes == st_peer.vocab_size * ST_DIM * 4
+    assert m2v_peer.memory_bytes == m2v_peer.vocab_size * M2V_DIM * 4
+    for peer, folder in ((st_peer, st_dir), (m2v_peer, m2v_dir)):
+        files = [path for path in folder.rglob("*") if path.is_file()]
+        assert peer.disk_bytes == sum(path.stat().st_size for path in files) > peer.memory_bytes

@@ -18,6 +18,7 @@ from sse_demo.app.corpus import upload_view
 from sse_demo.app.embedding_map import embedding_map_view, neighbours_view
 from sse_demo.app.labelled import quality_view
 from sse_demo.app.matryoshka import search_view
+from sse_demo.app.peers import peers_quality_view, peers_view
 from sse_demo.app.results import results_view
 from sse_demo.app.saturation import saturation_view
 from sse_demo.app.speed import speed_view
@@ -50,6 +51,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("tokens", tokens_view),
         Endpoint("speed", speed_view),
         Endpoint("results", results_view),
+        Endpoint("peers", peers_view, gpu_seconds=120),  # the first call may fetch the peers from the hub
+        Endpoint("peers_quality", peers_quality_view, gpu_seconds=120),
     )
 }
 

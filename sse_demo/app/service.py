@@ -18,8 +18,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sse_demo.app.corpus import Corpus, load_demo_corpus
 from sse_demo.app.embedding_map import EmbeddingMap, fit_map
@@ -27,8 +28,11 @@ from sse_demo.app.index import CorpusIndex, embed_query
 from sse_demo.app.inputs import InputError, Precision
 from sse_demo.app.matryoshka import ladder
 from sse_demo.app.models import ModelChoice
-from sse_demo.app.state import CorpusState, OncePerKey
+from sse_demo.app.state import CorpusState, LoadFailed, LoadOnce, OncePerKey
 from sse_demo.model import MATRYOSHKA_DIMS, SSEModel
+
+if TYPE_CHECKING:
+    from sse_demo.model.peers import PeerModel
 
 PREWARM_WAIT_S = 30.0
 RETRY_AFTER_S = 30.0  # a model that failed to load is tried again after this long
@@ -52,8 +56,11 @@ class DemoService:
         *,
         retry_after_s: float = RETRY_AFTER_S,
         clock: Callable[[], float] = time.monotonic,
+        peers: Sequence[str] = (),
     ) -> None:
         self.choice = choice
+        self.peer_names = tuple(peers)  # static peers for the Peers tab (sse_demo.app.peer_models), loaded on use
+        self._peers = LoadOnce(_load_peer, retry_after_s=retry_after_s, clock=clock)
         self.demo = CorpusState(demo_corpus or load_demo_corpus())
         self.retry_after_s = retry_after_s
         self._clock = clock
@@ -131,6 +138,16 @@ class DemoService:
                 parts.append(f"{precision.value} `{ref.label}` (loads on first use)")
         return " · ".join(parts)
 
+    def peer(self, name: str) -> PeerModel:
+        """The loaded peer ``name`` (loaded on first use, on the CPU), or an InputError saying why it failed."""
+        try:
+            return self._peers.get(name)
+        except LoadFailed as failure:
+            raise InputError(
+                f"The peer {name} could not be loaded: {failure.message} (tried again in {failure.retry_in_s:.0f} s)"
+                f" / 比較モデル {name} を読み込めませんでした（{failure.retry_in_s:.0f} 秒後に再試行します）。"
+            ) from None
+
     # -- corpora, indexes and maps --------------------------------------------------------------------------
 
     def state(self, state: CorpusState | None) -> CorpusState:
@@ -142,6 +159,12 @@ class DemoService:
         state = self.state(state)
         model = self.model(precision)
         return state.indexes.get(precision, lambda: CorpusIndex.build(model, state.corpus, self.dims))
+
+    def peer_index(self, state: CorpusState | None, name: str) -> CorpusIndex:
+        """The corpus encoded by the peer ``name`` (built once per corpus and peer, like the SSE indexes)."""
+        state = self.state(state)
+        peer = self.peer(name)
+        return state.indexes.get(("peer", name), lambda: CorpusIndex.build(peer, state.corpus))
 
     def map(self, state: CorpusState | None, precision: Precision) -> EmbeddingMap:
         """The UMAP map of the corpus under ``precision`` at full dim (fitted once per corpus and precision)."""
@@ -187,3 +210,10 @@ class DemoService:
         thread = threading.Thread(target=work, name="prewarm-map", daemon=True)
         thread.start()
         return thread
+
+
+def _load_peer(name: str) -> PeerModel:
+    """A peer on the CPU: static models need no accelerator, and ZeroGPU allows none outside a GPU call."""
+    from sse_demo.model.peers import load_peer
+
+    return load_peer(name, device="cpu")

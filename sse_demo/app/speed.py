@@ -15,22 +15,25 @@ if TYPE_CHECKING:
     from sse_demo.app.service import DemoService
     from sse_demo.app.state import CorpusState
     from sse_demo.model import SSEModel
+    from sse_demo.model.peers import PeerModel
 
 STAGE_RUNS = 21  # searches timed per stage; the median is shown
+WARM_UP_TEXTS = 1024
 
 
 def texts_per_second(
-    model: SSEModel, texts: list[str], *, batch_size: int = 1024, min_seconds: float = 0.3, repeats: int = 3
+    model: SSEModel | PeerModel, texts: list[str], *, min_seconds: float = 0.3, repeats: int = 3
 ) -> float:
-    """Median texts/s over ``repeats`` runs, each encoding ``texts`` as often as fits in ``min_seconds``."""
+    """Median texts/s over ``repeats`` runs, each encoding ``texts`` (at the model's own batch size) as often as fits
+    in ``min_seconds``."""
     if not texts:
         raise ValueError("need at least one text to time")
-    model.encode(texts[:batch_size], batch_size=batch_size)  # warm-up: first call allocates
+    model.encode(texts[:WARM_UP_TEXTS])  # warm-up: first call allocates
     rates = []
     for _ in range(repeats):
         done, start = 0, time.perf_counter()
         while True:
-            model.encode(texts, batch_size=batch_size)
+            model.encode(texts)
             done += len(texts)
             elapsed = time.perf_counter() - start
             if elapsed >= min_seconds:

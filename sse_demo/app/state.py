@@ -52,3 +52,46 @@ class CorpusState:
     corpus: Corpus
     indexes: OncePerKey = field(default_factory=OncePerKey, repr=False)
     maps: OncePerKey = field(default_factory=OncePerKey, repr=False)
+
+
+class LoadFailed(Exception):
+    """A load failed (now or within the back-off): the library's message and the seconds until the next try."""
+
+    def __init__(self, message: str, retry_in_s: float) -> None:
+        super().__init__(message)
+        self.message, self.retry_in_s = message, retry_in_s
+
+
+class LoadOnce:
+    """Values loaded once per key on first use. A failed load is remembered and tried again only after
+    ``retry_after_s``, so a hub hiccup needs no restart and a broken name does not slow every call down."""
+
+    def __init__(self, load: Callable[[Hashable], T], *, retry_after_s: float, clock: Callable[[], float]) -> None:
+        self._load, self.retry_after_s, self._clock = load, retry_after_s, clock
+        self._values = OncePerKey()
+        self._failures: dict[Hashable, tuple[str, float]] = {}  # key: (message, when it failed)
+
+    def loaded(self, key: Hashable) -> bool:
+        return key in self._values
+
+    def failure(self, key: Hashable) -> str | None:
+        """Why the last load of ``key`` failed, or None."""
+        failure = self._failures.get(key)
+        return failure[0] if failure else None
+
+    def get(self, key: Hashable) -> T:
+        """The value for ``key``, loading it now if it is not loaded and not within a failure's back-off."""
+        return self._values.get(key, lambda: self._attempt(key))
+
+    def _attempt(self, key: Hashable) -> T:
+        if (failure := self._failures.get(key)) is not None:
+            waited = self._clock() - failure[1]
+            if waited < self.retry_after_s:
+                raise LoadFailed(failure[0], self.retry_after_s - waited)
+        try:
+            value = self._load(key)
+        except Exception as error:  # any load failure is a message for the page
+            self._failures[key] = (f"{type(error).__name__}: {error}", self._clock())
+            raise LoadFailed(self._failures[key][0], self.retry_after_s) from error
+        self._failures.pop(key, None)
+        return value

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,15 +47,20 @@ def metric_rows(
     dims: Sequence[int | None] = (None,),
     bm25: bool = False,
     nanobeir: Sequence[NanoBEIRLanguage | str] = (),
+    peers: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per (set, system, dim): ``model`` (an SSE model, named ``label``) at each Matryoshka dim (None: its
-    full dim) on each set, BM25 over its tokenizer when ``bm25``, then NanoBEIR per language (needs the hub)."""
+    full dim) on each set, then each of ``peers`` (name to a ``load_peer`` model) at the dims that fit it, BM25 over
+    the SSE model's tokenizer when ``bm25``, then NanoBEIR per language for the SSE model (needs the hub)."""
     rows: list[dict[str, Any]] = []
     for data in datasets:
         for dim in dims:
             rows.append(
                 {"set": data.name, "system": label, "dim": dim or model.dim, **evaluate_beir(model, data, dim=dim)}
             )
+        for name, peer in (peers or {}).items():
+            for dim in peer_dims(peer.dim, dims):
+                rows.append({"set": data.name, "system": name, "dim": dim, **evaluate_beir(peer, data, dim=dim)})
         if bm25:
             rows.append({"set": data.name, "system": "BM25", "dim": "-", **bm25_evaluate(model.tokenizer, data)})
     for language in nanobeir:
@@ -63,3 +68,9 @@ def metric_rows(
             for name, metrics in nanobeir_evaluate(model, language, dim=dim).items():
                 rows.append({"set": f"NanoBEIR-{language} {name}", "system": label, "dim": dim or model.dim, **metrics})
     return rows
+
+
+def peer_dims(peer_dim: int, dims: Sequence[int | None]) -> list[int]:
+    """The dims a peer of ``peer_dim`` is evaluated at: each asked-for dim, its full dim for None and for a dim
+    wider than it has (the table's dim column then says what was measured), without repeats."""
+    return list(dict.fromkeys(peer_dim if dim is None or dim > peer_dim else dim for dim in dims))

@@ -60,6 +60,16 @@ class PeerModel(ABC):
     def vocab_size(self) -> int:
         """Rows of the embedding table."""
 
+    @property
+    @abstractmethod
+    def memory_bytes(self) -> int:
+        """Bytes of the model's weights in memory (the embedding table and any other tensors)."""
+
+    @property
+    def disk_bytes(self) -> int:
+        """Bytes of the files in the model's folder (for a hub id: the downloaded ``*.json`` and safetensors)."""
+        return sum(path.stat().st_size for path in self.path.rglob("*") if path.is_file())
+
     @abstractmethod
     def embed(self, texts: list[str]) -> np.ndarray:
         """The library's own float32 embeddings of ``texts``, full dim, as its ``encode`` returns them."""
@@ -121,6 +131,11 @@ class SentenceTransformerPeer(PeerModel):
     def vocab_size(self) -> int:
         return int(self.static.num_embeddings)
 
+    @property
+    def memory_bytes(self) -> int:
+        tensors = [*self.model.parameters(), *self.model.buffers()]
+        return int(sum(t.numel() * t.element_size() for t in tensors))
+
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(texts, batch_size=ENCODE_BATCH, convert_to_numpy=True, show_progress_bar=False)
 
@@ -146,6 +161,11 @@ class Model2VecPeer(PeerModel):
     @property
     def vocab_size(self) -> int:
         return int(self.model.embedding.shape[0])
+
+    @property
+    def memory_bytes(self) -> int:
+        arrays = [self.model.embedding, self.model.weights, self.model.token_mapping]  # the last two are optional
+        return int(sum(array.nbytes for array in arrays if array is not None))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(texts, show_progress_bar=False)
