@@ -59,7 +59,7 @@ def _read_lines(path: Path) -> list[str]:
     try:
         text = decode_text_file(path.read_bytes())
     except UndecodableFile as error:
-        raise ValueError(f"{path} {error}, so it is not a UTF-8 text file; save it as UTF-8 text") from None
+        raise ValueError(f"{path} is not UTF-8 text: {error}; save it as UTF-8 text") from None
     lines = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():

@@ -53,11 +53,13 @@ def text_problem(text: str) -> TextProblem | None:
 
 
 class UndecodableFile(ValueError):
-    """A file that is not UTF-8 text: where (1-based ``line``, ``byte`` offset) and why (``reason``)."""
+    """A file that is not UTF-8 text: where (1-based ``line``, ``byte`` offset), and whether a NUL byte (``nul``)
+    or bytes that do not decode as UTF-8 are the reason."""
 
-    def __init__(self, line: int, byte: int, reason: str) -> None:
+    def __init__(self, line: int, byte: int, *, nul: bool) -> None:
+        reason = "holds NUL bytes (a binary or UTF-16 file)" if nul else "is not UTF-8"
         super().__init__(f"line {line} (byte {byte}) {reason}")
-        self.line, self.byte, self.reason = line, byte, reason
+        self.line, self.byte, self.nul = line, byte, nul
 
 
 def decode_text_file(data: bytes) -> str:
@@ -65,12 +67,10 @@ def decode_text_file(data: bytes) -> str:
 
     NUL bytes are refused too: valid UTF-8, but they mean a binary or UTF-16 file, never text a visitor meant.
     """
+    if (nul := data.find(b"\0")) >= 0:
+        raise UndecodableFile(data[:nul].count(b"\n") + 1, nul, nul=True)
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         offset = error.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
-        line = data[:offset].count(b"\n") + 1
-        raise UndecodableFile(line, offset, "is not UTF-8") from None
-    if (nul := data.find(b"\0")) >= 0:
-        raise UndecodableFile(data[:nul].count(b"\n") + 1, nul, "holds NUL bytes (a binary or UTF-16 file)")
-    return text
+        raise UndecodableFile(data[:offset].count(b"\n") + 1, offset, nul=False) from None
