@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sse_demo.app.formatting import markdown_text
 from sse_demo.app.inputs import InputError, Precision, strip_controls
 from sse_demo.app.state import CorpusState
 from sse_demo.text import TextProblem, UndecodableFile, decode_text_file, lone_surrogate, text_problem
@@ -99,7 +100,8 @@ def describe(corpus: Corpus) -> str:
     """The corpus line under the search box: which corpus the visitor's searches use."""
     if corpus.name == "demo":
         return f"Corpus / コーパス: bundled demo corpus, {len(corpus)} passages (English and Japanese, 10 topics)"
-    return f"Corpus / コーパス: your upload **{corpus.name}**, {len(corpus):,} passages (this session only)"
+    name = markdown_text(corpus.name)  # a visitor's file name is text, never markup
+    return f"Corpus / コーパス: your upload **{name}**, {len(corpus):,} passages (this session only)"
 
 
 def load_demo_corpus(path: Path = DEMO_CORPUS) -> Corpus:
@@ -332,10 +334,10 @@ def upload_view(service: DemoService, path: str | Path | None) -> tuple[str, Cor
     start = time.perf_counter()
     service.index(state, Precision.FP32)
     seconds = time.perf_counter() - start
-    langs = {lang: corpus.langs.count(lang) for lang in sorted(set(corpus.langs))}
+    langs = ", ".join(f"{lang} {corpus.langs.count(lang)}" for lang in sorted(set(corpus.langs)))
     notes = " ".join(corpus.notes)
     message = (
-        f"Loaded **{corpus.name}**: {len(corpus):,} passages ({', '.join(f'{k} {v}' for k, v in langs.items())}), "
+        f"Loaded **{markdown_text(corpus.name)}**: {len(corpus):,} passages ({langs}), "
         f"indexed in {seconds:.2f} s. Searches now use this corpus (this session only). {notes} / "
         f"{len(corpus):,}件の文章を読み込みました。"
     )
