@@ -155,7 +155,7 @@ def search_tab(page: Page) -> None:
             )
             upload = gr.File(label="Upload / アップロード", file_types=[".txt", ".csv", ".jsonl"], elem_id="upload")
             demo_button = gr.Button("Back to the demo corpus / デモコーパスに戻す")
-        corpus_status = gr.Markdown(describe(service.demo.corpus))
+        corpus_status = gr.Markdown(describe(service.demo.corpus), elem_id="corpus-status")
 
     page.endpoint(
         search_button.click,
@@ -223,10 +223,10 @@ def map_tab(page: Page) -> None:
         plot = gr.Plot()
         with gr.Row():
             passage = checked_by_view(
-                gr.Dropdown(passage_choices(service.demo.corpus), label="Passage / 文章", scale=4)
+                gr.Dropdown(passage_choices(service.demo.corpus), label="Passage / 文章", scale=4, elem_id="passage")
             )
             k = k_slider("k")
-        neighbour_status = gr.Markdown()
+        neighbour_status = gr.Markdown(elem_id="neighbour-status")
         neighbour_table = gr.Dataframe(interactive=False, label="Nearest neighbours / 近傍", wrap=True)
     page.endpoint(button.click, "embedding_map", [query, precision, page.corpus], [status, plot])
     page.endpoint(
