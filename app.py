@@ -16,6 +16,7 @@ import gradio as gr
 from sse_demo.app.corpus import describe
 from sse_demo.app.embedding_map import passage_choices
 from sse_demo.app.endpoints import ENDPOINTS, bind
+from sse_demo.app.formatting import html_text, markdown_text
 from sse_demo.app.inputs import DEFAULT_K, MAX_K, InputError, Precision
 from sse_demo.app.matryoshka import result_columns
 from sse_demo.app.models import ENV_VAR, choose_models, requested_model
@@ -54,6 +55,8 @@ def guarded(fn, n_outputs: int, *, keep_rest: bool = False):
     """Run a handler; turn any error into a warning toast and a message in the first output, never a traceback.
 
     The other outputs are cleared, or left as they were with ``keep_rest`` (for the per-session corpus state).
+    Messages quote what the visitor sent, so they are shown as text: escaped for the Markdown status line and
+    for the toast (which renders HTML).
     """
 
     @functools.wraps(fn)
@@ -65,9 +68,9 @@ def guarded(fn, n_outputs: int, *, keep_rest: bool = False):
         except Exception as error:  # a bug must not take the page down: log it, tell the visitor
             log.exception("handler %s failed", fn.__name__)
             message = f"Something went wrong ({type(error).__name__}: {error}). / エラーが発生しました。"
-        gr.Warning(message)
+        gr.Warning(html_text(message))
         rest = gr.skip() if keep_rest else None
-        return (f"⚠️ {message}", *([rest] * (n_outputs - 1)))
+        return (f"⚠️ {markdown_text(message)}", *([rest] * (n_outputs - 1)))
 
     return wrapper
 
@@ -91,20 +94,28 @@ class Page:
         return dependency
 
 
-def dim_radio(dims: tuple[int, ...], **kwargs) -> gr.Radio:
-    """The Matryoshka dim radio, offering the loaded model's ladder (its own dim first).
-
-    A value outside the ladder, which only an API caller can send, is passed on to the handler, whose message
-    names the ladder in English and Japanese; Gradio's own refusal would be English only. (An instance override,
-    not a subclass: Gradio writes a stub file beside any module that defines a component class.)
+def checked_by_view(component):
+    """Pass what an API caller sends for ``component`` to the view unchanged: the view checks it (a dim outside the
+    ladder, ``k`` as ``"10"`` or 2.5, an uploaded passage's id the picker has not been told of) and answers with
+    a specific English / Japanese message. Gradio's own checks would refuse in English only, round 2.5 down to 2,
+    or fail on ``"10"`` with a generic error. (An instance override, not a subclass: Gradio writes a stub file
+    beside any module that defines a component class.)
     """
-    radio = gr.Radio(list(dims), value=dims[0], label="Matryoshka dim / 次元", **kwargs)
-    radio.preprocess = lambda payload: payload
-    return radio
+    component.preprocess = lambda payload: payload
+    return component
+
+
+def dim_radio(dims: tuple[int, ...], **kwargs) -> gr.Radio:
+    """The Matryoshka dim radio, offering the loaded model's ladder (its own dim first)."""
+    return checked_by_view(gr.Radio(list(dims), value=dims[0], label="Matryoshka dim / 次元", **kwargs))
 
 
 def precision_radio(**kwargs) -> gr.Radio:
-    return gr.Radio(PRECISIONS, value=Precision.FP32.value, label="Precision / 精度", **kwargs)
+    return checked_by_view(gr.Radio(PRECISIONS, value=Precision.FP32.value, label="Precision / 精度", **kwargs))
+
+
+def k_slider(label: str) -> gr.Slider:
+    return checked_by_view(gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label=label))
 
 
 def search_tab(page: Page) -> None:
@@ -118,7 +129,7 @@ def search_tab(page: Page) -> None:
         with gr.Row():
             dim = dim_radio(dims, elem_id="dim")
             precision = precision_radio(elem_id="precision")
-            k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Results / 件数")
+            k = k_slider("Results / 件数")
         examples = gr.Examples(EXAMPLES, inputs=[query], label="Examples / 例 (EN, JA, mixed, cross-lingual)")
         status = gr.Markdown(elem_id="search-status")
         with gr.Row():
@@ -146,7 +157,7 @@ def search_tab(page: Page) -> None:
             )
             upload = gr.File(label="Upload / アップロード", file_types=[".txt", ".csv", ".jsonl"], elem_id="upload")
             demo_button = gr.Button("Back to the demo corpus / デモコーパスに戻す")
-        corpus_status = gr.Markdown(describe(service.demo.corpus))
+        corpus_status = gr.Markdown(describe(service.demo.corpus), elem_id="corpus-status")
 
     page.endpoint(
         search_button.click,
@@ -173,7 +184,7 @@ def compare_tab(page: Page) -> None:
             button = gr.Button("Compare / 比較", variant="primary", scale=1)
         with gr.Row():
             dim = dim_radio(dims)
-            k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="k")
+            k = k_slider("k")
         status = gr.Markdown()
         table = gr.Dataframe(interactive=False, label="Side by side / 並べて比較", wrap=True)
         sizes = gr.Dataframe(interactive=False, label="Sizes / サイズ")
@@ -213,9 +224,11 @@ def map_tab(page: Page) -> None:
         status = gr.Markdown("The first map takes a few seconds (UMAP compiles). / 初回は数秒かかります。")
         plot = gr.Plot()
         with gr.Row():
-            passage = gr.Dropdown(passage_choices(service.demo.corpus), label="Passage / 文章", scale=4)
-            k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="k")
-        neighbour_status = gr.Markdown()
+            passage = checked_by_view(
+                gr.Dropdown(passage_choices(service.demo.corpus), label="Passage / 文章", scale=4, elem_id="passage")
+            )
+            k = k_slider("k")
+        neighbour_status = gr.Markdown(elem_id="neighbour-status")
         neighbour_table = gr.Dataframe(interactive=False, label="Nearest neighbours / 近傍", wrap=True)
     page.endpoint(button.click, "embedding_map", [query, precision, page.corpus], [status, plot])
     page.endpoint(

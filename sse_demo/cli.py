@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,8 @@ import numpy as np
 
 from sse_demo.errors import CheckpointError, ModelNotFoundError
 from sse_demo.model import SSEModel, load_model
-
-# Characters that show nothing: controls (NUL, ESC, ...), format characters (zero-width space, BOM, ...), separators.
-INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+from sse_demo.text import TextProblem, UndecodableFile, decode_text_file
+from sse_demo.text import text_problem as find_text_problem
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -34,15 +32,18 @@ def load_from_args(args: argparse.Namespace) -> SSEModel:
     return load_model(args.model, quantized=args.quantized, device=args.device)
 
 
+# What the CLI says for each problem, after "text 3" or "the query".
+PROBLEM_ADVICE = {
+    TextProblem.INVALID_UNICODE: "is not valid UTF-8 (it holds bytes that do not decode); give UTF-8 text",
+    TextProblem.EMPTY: "is empty; give some text to embed",
+    TextProblem.INVISIBLE: "has no visible characters (only control or invisible ones: {text!r}); give readable text",
+}
+
+
 def text_problem(text: str) -> str | None:
     """Why ``text`` cannot be embedded (empty, nothing visible, undecodable bytes), or None when it can."""
-    if any("\ud800" <= char <= "\udfff" for char in text):
-        return "is not valid UTF-8 (it holds bytes that do not decode); give UTF-8 text"
-    if not text.strip():
-        return "is empty; give some text to embed"
-    if all(char.isspace() or unicodedata.category(char) in INVISIBLE_CATEGORIES for char in text):
-        return f"has no visible characters (only control or invisible ones: {text[:20]!r}); give readable text"
-    return None
+    problem = find_text_problem(text)
+    return None if problem is None else PROBLEM_ADVICE[problem].format(text=text[:20])
 
 
 def check_texts(texts: Sequence[str]) -> list[str]:
@@ -55,15 +56,10 @@ def check_texts(texts: Sequence[str]) -> list[str]:
 
 def _read_lines(path: Path) -> list[str]:
     """One text per non-blank line of a UTF-8 text file; NUL bytes and lines with nothing visible are errors."""
-    data = path.read_bytes()
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path} is not UTF-8 text ({error}); re-encode it as UTF-8") from error
-    if "\0" in text:
-        raise ValueError(
-            f"{path} holds NUL bytes, so it is not a UTF-8 text file (binary, or UTF-16); save it as UTF-8"
-        )
+        text = decode_text_file(path.read_bytes())
+    except UndecodableFile as error:
+        raise ValueError(f"{path} is not UTF-8 text: {error}; save it as UTF-8 text") from None
     lines = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():

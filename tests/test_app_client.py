@@ -5,7 +5,10 @@ through ``SSE_MODEL`` (the browser test passes it with ``--model``).
 """
 
 import pytest
+from hostile_inputs import GENERIC, HOSTILE_TEXTS, is_invisible_only
 from test_app_support import make_tiny_model, running_app, start_app
+
+from sse_demo.text import text_problem
 
 WARNING = "⚠️"
 
@@ -192,3 +195,68 @@ def test_zerogpu_path_wraps_handlers_in_spaces_gpu(tmp_path, monkeypatch):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def raw_predict(app_url: str, api_name: str, *data) -> list:
+    """Call an endpoint over Gradio's HTTP API with ASCII-escaped JSON, as a hand-written client may: it carries
+    lone surrogates (``"\\ud800"``), which gradio_client (UTF-8 JSON) cannot send."""
+    import json
+
+    import httpx
+
+    call = f"{app_url}gradio_api/call/{api_name}"
+    body = json.dumps({"data": list(data)})
+    event_id = httpx.post(call, content=body, headers={"content-type": "application/json"}).json()["event_id"]
+    stream = httpx.get(f"{call}/{event_id}", timeout=60).text
+    assert "event: complete" in stream, stream
+    return json.loads(stream.rsplit("data:", 1)[1])
+
+
+# A sample of the generated hostile inputs of test_app_hostile.py, through the served page's API.
+@pytest.mark.parametrize("query", HOSTILE_TEXTS)
+def test_hostile_queries_get_results_or_a_specific_message(app_url, query):
+    summary, results, _, _ = raw_predict(app_url, "search", query, 512, "fp32", 3)
+    assert GENERIC not in summary
+    if is_invisible_only(query) or text_problem(query) is not None or len(query) > 2_000:
+        assert summary.startswith(WARNING) and rows(results) == []
+    else:
+        assert not summary.startswith(WARNING) and len(rows(results)) == 3
+
+
+@pytest.mark.parametrize(("k", "dim", "expected"), [("10", "512", 10), (" 4 ", 128, 4), (7.0, "64", 7)])
+def test_k_and_dim_as_the_api_page_documents_them(client, k, dim, expected):
+    summary, results, _, _ = client.predict("mountain", dim, "fp32", k, api_name="/search")
+    assert not summary.startswith(WARNING) and len(rows(results)) == expected and f"dim {int(dim)}" in summary
+
+
+@pytest.mark.parametrize("k", [2.5, None, [], "abc", True, "2.5", 0, 51])
+def test_bad_k_gets_its_own_message(client, k):
+    summary, results, _, _ = client.predict("mountain", 512, "fp32", k, api_name="/search")
+    assert summary.startswith(WARNING) and "k must" in summary and "件数" in summary and rows(results) == []
+
+
+@pytest.mark.parametrize("dim", ["512.5", None, [], "abc", 100])
+def test_bad_dim_gets_its_own_message(client, dim):
+    summary, _, _, _ = client.predict("mountain", dim, "fp32", 5, api_name="/search")
+    assert summary.startswith(WARNING) and "dim must be one of" in summary and "次元" in summary
+
+
+def test_neighbours_of_an_uploaded_passage_through_the_api(client, tmp_path):
+    path = tmp_path / "mine.jsonl"
+    lines = [("fox", "a red fox"), ("kitsune", "赤いきつね"), ("river", "a quiet river"), ("snow", "雪の山")]
+    path.write_text("".join(f'{{"id": "{i}", "text": "{t}"}}\n' for i, t in lines), encoding="utf-8")
+    assert "4 passages" in upload(client, path)
+    summary, table = client.predict("kitsune", "fp32", "2", api_name="/neighbours")
+    assert not summary.startswith(WARNING) and "kitsune" in summary
+    assert len(rows(table)) == 2 and "kitsune" not in [row[2] for row in rows(table)]
+    summary, table = client.predict("en-001", "fp32", 2, api_name="/neighbours")  # the demo's, not this session's
+    assert summary.startswith(WARNING) and "Pick a passage" in summary and rows(table) == []
+
+
+def test_an_uploaded_name_and_passages_are_shown_as_text(client, tmp_path):
+    path = tmp_path / "[click me](evil.example) <img src=x>.txt"
+    path.write_text("<b>bold</b> passage\n[click me](evil.example)\nplain\n", encoding="utf-8")
+    message = upload(client, path)
+    assert "\\[click me\\]\\(evil.example\\)" in message  # (Gradio itself drops < and > from file names)
+    summary, _ = client.predict("1", "fp32", 1, api_name="/neighbours")
+    assert "\\<b\\>bold\\</b\\>" in summary

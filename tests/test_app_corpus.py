@@ -143,7 +143,7 @@ def test_long_passages_are_cut_and_noted(tmp_path):
 
 
 def test_control_characters_in_uploads_become_spaces(tmp_path):
-    corpus = parse_upload(write(tmp_path, "a.txt", "a\x00b\n"))
+    corpus = parse_upload(write(tmp_path, "a.txt", "a\x1bb\n"))  # NUL means a binary file: refused
     assert corpus.texts == ["a b"]
     assert "control" in corpus.notes[0]
 
@@ -178,3 +178,50 @@ def test_repeated_passage_ids_are_refused_naming_the_id_and_lines(tmp_path, name
 def test_unique_ids_with_gaps_are_kept(tmp_path):
     corpus = parse_upload(write(tmp_path, "a.csv", "id,text\nb,first\na,second\n"))
     assert corpus.ids == ["b", "a"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("deep.jsonl", '{"text": "ok"}\n' + "[" * 100_000 + "]" * 100_000 + "\n", r"line 2 is nested too deeply"),
+        ("deep2.jsonl", '{"text": ' + '{"a": ' * 50_000 + "1" + "}" * 50_001 + "\n", r"line 1 is nested too deeply"),
+        ("long-number.jsonl", '{"text": "ok", "id": ' + "1" * 5_000 + "}\n", r"line 1 is not valid JSON"),
+        ("surrogate.jsonl", '{"text": "ok"}\n{"text": "bad \\ud800 text"}\n', r"line 2 holds invalid Unicode"),
+        ("surrogate-id.jsonl", '{"text": "ok", "id": "\\udc00"}\n', r"line 1 holds invalid Unicode"),
+        ("utf16.txt", "hello\nworld\n".encode("utf-16"), r"NUL bytes on line 1 \(byte 3\).*UTF-16"),
+        ("latin1.csv", b"text\nok\ncaf\xe9\n", r"not UTF-8 text \(byte 11 on line 3"),
+        ("nul.txt", b"hello\nwor\x00ld\n", r"NUL bytes on line 2"),
+        ("binary.jsonl", bytes(range(256)) * 4, r"NUL bytes on line 1"),
+        ("array.jsonl", "[1, 2]\n", r'line 1 has no string "text"'),
+    ],
+)
+def test_every_parse_failure_names_the_line(tmp_path, name, content, expected):
+    with pytest.raises(InputError, match=expected):
+        parse_upload(write(tmp_path, name, content))
+
+
+def test_passages_with_nothing_visible_are_skipped_and_noted(tmp_path):
+    corpus = parse_upload(write(tmp_path, "a.txt", "\u200b\nhello\n\u2060\ufeff\n"))
+    assert corpus.texts == ["hello"]
+    assert "2 passage(s) with no visible characters were skipped" in " ".join(corpus.notes)
+
+
+def test_a_file_of_invisible_passages_holds_no_passage(tmp_path):
+    with pytest.raises(InputError, match="no non-empty passage"):
+        parse_upload(write(tmp_path, "a.txt", "\u200b\n\u3164\n"))
+
+
+def test_a_path_that_cannot_be_read_gets_a_message(tmp_path):
+    with pytest.raises(InputError, match="could not be read"):
+        parse_upload(tmp_path / "missing.txt")
+    (tmp_path / "folder.txt").mkdir()
+    with pytest.raises(InputError, match="could not be read"):
+        parse_upload(tmp_path / "folder.txt")
+
+
+@pytest.mark.parametrize("path", [5, ["a.txt"], {"path": "a.txt"}, 2.5])
+def test_an_upload_that_is_not_a_file_path_gets_a_message(path):
+    from sse_demo.app.corpus import upload_view
+
+    with pytest.raises(InputError, match="must be a file"):
+        upload_view(None, path)

@@ -103,3 +103,57 @@ def test_empty_query_shows_a_message_in_the_page(page):
     page.locator("#search-button").click()
     wait_for_status(page, "empty")
     assert "⚠️" in status(page)
+
+
+HOSTILE_PASSAGES = [
+    "<b>bold</b> passage about rivers",
+    "<img src=https://evil.example/x.png> [click me](evil.example) mountain",
+    "![pic](https://evil.example/p.png) www.evil.example plain",
+]
+# Links and images that point at evil.example (the upload widget's own download link to the file is not one).
+LIVE_MARKUP = """() => ({
+    evil: document.querySelectorAll(
+        "a[href^='evil.example'], a[href*='//evil.example'], a[href*='www.evil.example'], img[src*='//evil.example']"
+    ).length,
+    bold: [...document.querySelectorAll("b, strong")].filter(e => e.textContent.includes("bold")).length,
+})"""
+
+
+def wait_for_text(page, selector: str, text: str) -> None:
+    page.wait_for_function(
+        "([s, t]) => (document.querySelector(s)?.innerText || '').includes(t)", arg=[selector, text], timeout=TIMEOUT_MS
+    )
+
+
+def test_uploaded_html_and_markdown_never_render_as_tags_or_links(page, tmp_path):
+    """An upload named like a Markdown link, holding HTML and Markdown: its name and passages appear as text in
+    the status lines, the toast, the results table and the neighbours, and nowhere as an image, a link or bold."""
+    bad = tmp_path / "[click me](evil.example).jsonl"
+    bad.write_text('{"text": "ok"}\n{oops\n', encoding="utf-8")
+    good = tmp_path / "[click me](evil.example).txt"
+    good.write_text("\n".join(HOSTILE_PASSAGES) + "\n", encoding="utf-8")
+
+    page.get_by_text("Your own corpus / 自分のコーパス").click()
+    page.locator("#upload input[type=file]").set_input_files(str(bad))
+    wait_for_text(page, "#corpus-status", "line 2 is not valid JSON")
+    assert "[click me](evil.example).jsonl" in page.locator("#corpus-status").inner_text()
+    page.wait_for_function("() => document.body.innerText.includes('[click me](evil.example).jsonl: line 2')")
+
+    page.locator("#upload button[aria-label*='Clear'], #upload button[aria-label*='clear']").first.click()
+    page.locator("#upload input[type=file]").set_input_files(str(good))
+    wait_for_text(page, "#corpus-status", "3 passages")
+    assert "[click me](evil.example).txt" in page.locator("#corpus-status").inner_text()
+    page.locator("#query textarea").fill("bold rivers click mountain")
+    page.locator("#search-button").click()
+    wait_for_status(page, "3 passages")
+    wait_for_text(page, "#results", "<b>bold</b>")
+    assert "<img src=https://evil.example/x.png> [click me](evil.example)" in page.locator("#results").inner_text()
+    assert page.evaluate(LIVE_MARKUP) == {"evil": 0, "bold": 0}
+
+    page.get_by_role("tab", name="Embedding map / 埋め込みマップ").click()
+    page.locator("#passage input").click()
+    page.get_by_role("option", name="<b>bold</b>", exact=False).first.click()
+    wait_for_text(page, "#neighbour-status", "<b>bold</b> passage about rivers")
+    page.wait_for_timeout(1000)  # the neighbours table renders after the status line
+    assert "[click me](evil.example)" in page.locator("body").inner_text()
+    assert page.evaluate(LIVE_MARKUP) == {"evil": 0, "bold": 0}

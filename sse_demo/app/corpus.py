@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -16,8 +17,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sse_demo.app.formatting import markdown_text
 from sse_demo.app.inputs import InputError, Precision, strip_controls
 from sse_demo.app.state import CorpusState
+from sse_demo.text import TextProblem, UndecodableFile, decode_text_file, lone_surrogate, text_problem
 
 if TYPE_CHECKING:
     from sse_demo.app.service import DemoService
@@ -97,7 +100,8 @@ def describe(corpus: Corpus) -> str:
     """The corpus line under the search box: which corpus the visitor's searches use."""
     if corpus.name == "demo":
         return f"Corpus / コーパス: bundled demo corpus, {len(corpus)} passages (English and Japanese, 10 topics)"
-    return f"Corpus / コーパス: your upload **{corpus.name}**, {len(corpus):,} passages (this session only)"
+    name = markdown_text(corpus.name)  # a visitor's file name is text, never markup
+    return f"Corpus / コーパス: your upload **{name}**, {len(corpus):,} passages (this session only)"
 
 
 def load_demo_corpus(path: Path = DEMO_CORPUS) -> Corpus:
@@ -134,7 +138,14 @@ def parse_upload(
             f".csv (with a 'text' column) or .jsonl (one {{\"text\": ...}} object a line). / "
             f"対応していないファイル形式です（.txt / .csv / .jsonl）。"
         ) from None
-    size = path.stat().st_size
+    try:
+        size = path.stat().st_size
+        raw = path.read_bytes() if 0 < size <= max_bytes else b""
+    except (OSError, ValueError) as error:  # gone, a folder, unreadable, a name the OS cannot take
+        raise InputError(
+            f"{path.name} could not be read ({type(error).__name__}). Upload the file again. / "
+            f"ファイルを読み込めませんでした。もう一度アップロードしてください。"
+        ) from None
     if size == 0:
         raise InputError(f"{path.name} is empty: nothing to search. / ファイルが空です。")
     if size > max_bytes:
@@ -142,13 +153,19 @@ def parse_upload(
             f"{path.name} is {size:,} bytes; the upload limit is {max_bytes:,} bytes ({max_bytes / 1e6:g} MB). "
             f"Upload a smaller file or fewer passages. / ファイルが大きすぎます（上限 {max_bytes / 1e6:g} MB）。"
         )
-    raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
+        text = decode_text_file(raw)
+    except UndecodableFile as error:
+        if error.nul:
+            raise InputError(
+                f"{path.name} holds NUL bytes on line {error.line} (byte {error.byte}): a binary or UTF-16 file, "
+                f"not UTF-8 text. Save it as UTF-8 text and upload again. / バイナリまたは UTF-16 のファイルです"
+                f"（{error.line}行目）。UTF-8 のテキストで保存し直してください。"
+            ) from None
         raise InputError(
-            f"{path.name} is not UTF-8 text (byte {error.start} cannot be decoded). Save it as UTF-8 and upload "
-            f"again. / UTF-8 のテキストではありません。UTF-8 で保存し直してください。"
+            f"{path.name} is not UTF-8 text (byte {error.byte} on line {error.line} cannot be decoded). Save it as "
+            f"UTF-8 and upload again. / UTF-8 のテキストではありません（{error.line}行目）。"
+            f"UTF-8 で保存し直してください。"
         ) from None
     reader = {
         UploadFormat.TXT: _read_txt,
@@ -214,9 +231,15 @@ def _read_jsonl(text: str, name: str) -> list[dict]:
             continue
         try:
             value = json.loads(line)
-        except json.JSONDecodeError as error:
+        except RecursionError:
             raise InputError(
-                f"{name}: line {number} is not valid JSON ({error.msg}). Each line must be one object like "
+                f"{name}: line {number} is nested too deeply to read. Each line must be one flat object like "
+                f'{{"text": "..."}}. / {number}行目の入れ子が深すぎます。'
+            ) from None
+        except ValueError as error:  # JSONDecodeError, or a number too long to convert
+            reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error).split(":")[0]
+            raise InputError(
+                f"{name}: line {number} is not valid JSON ({reason}). Each line must be one object like "
                 f'{{"text": "..."}}. / {number}行目が正しい JSON ではありません。'
             ) from None
         if isinstance(value, str):
@@ -227,6 +250,11 @@ def _read_jsonl(text: str, name: str) -> list[dict]:
                 f'{{"text": "..."}}. / {number}行目に文字列の "text" がありません。'
             )
         extra = {key: str(value[key]) for key in ("id", "lang", "topic") if value.get(key) is not None}
+        if any(lone_surrogate(field) is not None for field in (value["text"], *extra.values())):
+            raise InputError(
+                f"{name}: line {number} holds invalid Unicode (a lone surrogate escape such as \\ud800). Fix or "
+                f"delete that line. / {number}行目に不正な Unicode（孤立サロゲート）があります。"
+            )
         rows.append(extra | {"text": value["text"], "line": number})
     return rows
 
@@ -250,12 +278,14 @@ def _check_unique_ids(name: str, ids: list[str], lines: list[int]) -> None:
 
 def _build(name: str, rows: list[dict], *, max_passages: int, max_chars: int) -> Corpus:
     """Clean the texts, drop empty ones, apply the limits and fill missing columns."""
-    kept, cut, controls = [], 0, 0
+    kept, cut, controls, invisible = [], 0, 0, 0
     for row in rows:
         text, removed = strip_controls(row["text"])
         text = " ".join(text.split())
         controls += removed
-        if not text:
+        problem = text_problem(text)
+        invisible += problem is TextProblem.INVISIBLE
+        if problem is not None:
             continue
         if len(text) > max_chars:
             text, cut = text[:max_chars], cut + 1
@@ -272,6 +302,8 @@ def _build(name: str, rows: list[dict], *, max_passages: int, max_chars: int) ->
         notes.append(f"{cut} passage(s) longer than {max_chars:,} characters were cut to that length.")
     if controls:
         notes.append(f"{controls} control character(s) were replaced by spaces.")
+    if invisible:
+        notes.append(f"{invisible} passage(s) with no visible characters were skipped.")
     texts = [row["text"] for row in kept]
     langs = [row.get("lang") if row.get("lang") in ("en", "ja") else detect_language(row["text"]) for row in kept]
     ids = [str(row.get("id") or i) for i, row in enumerate(kept, start=1)]
@@ -293,15 +325,19 @@ def upload_view(service: DemoService, path: str | Path | None) -> tuple[str, Cor
     """
     if not path:
         raise InputError("No file was uploaded. / ファイルがアップロードされていません。")
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(
+            f"The upload must be a file, got {type(path).__name__}. / ファイルをアップロードしてください。"
+        )
     corpus = parse_upload(path)
     state = CorpusState(corpus)
     start = time.perf_counter()
     service.index(state, Precision.FP32)
     seconds = time.perf_counter() - start
-    langs = {lang: corpus.langs.count(lang) for lang in sorted(set(corpus.langs))}
+    langs = ", ".join(f"{lang} {corpus.langs.count(lang)}" for lang in sorted(set(corpus.langs)))
     notes = " ".join(corpus.notes)
     message = (
-        f"Loaded **{corpus.name}**: {len(corpus):,} passages ({', '.join(f'{k} {v}' for k, v in langs.items())}), "
+        f"Loaded **{markdown_text(corpus.name)}**: {len(corpus):,} passages ({langs}), "
         f"indexed in {seconds:.2f} s. Searches now use this corpus (this session only). {notes} / "
         f"{len(corpus):,}件の文章を読み込みました。"
     )

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sse_demo.app.formatting import TEXT_PREVIEW, frame, plotly
+from sse_demo.app.formatting import TEXT_PREVIEW, frame, html_text, markdown_text, plotly
 from sse_demo.app.index import embed_query, hits_of, truncate_normalize
-from sse_demo.app.inputs import InputError, Precision, check_k, clean_query
+from sse_demo.app.inputs import InputError, Precision, check_k, clean_query, shown
 
 if TYPE_CHECKING:
     from sse_demo.app.corpus import Corpus
@@ -60,8 +60,7 @@ def embedding_map_view(service: DemoService, query: object, precision: object, s
     Returns (summary Markdown, figure). The first map of a process takes seconds: UMAP compiles numba code.
     """
     precision = Precision.parse(precision)
-    text = str(query or "").strip()
-    clean = clean_query(text) if text else None
+    clean = None if query is None or (isinstance(query, str) and not query.strip()) else clean_query(query)
     st = service.state(state)
     if len(st.corpus) < MIN_MAP_PASSAGES:
         raise InputError(
@@ -90,13 +89,20 @@ def neighbours_view(service: DemoService, passage_id: object, precision: object,
     """The ``k`` passages nearest to one passage of the corpus (picked by id), at full dim.
 
     Returns (summary Markdown, table). A cleared picker (``None`` or empty id) gives an empty table, not an error.
+    The id is checked against this session's corpus here (an API caller may send the id of a passage it uploaded,
+    which the page's picker only learns in a private event); a whole number stands for the id it spells.
     """
     precision, k = Precision.parse(precision), check_k(k)
     corpus = service.state(state).corpus
-    if passage_id in (None, ""):
+    if passage_id is None or passage_id == "":
         return "", frame([], NEIGHBOUR_COLUMNS)
-    if passage_id not in corpus.ids:
-        raise InputError(f"Pick a passage from the list (got {passage_id!r}). / 一覧から文章を選んでください。")
+    if isinstance(passage_id, int) and not isinstance(passage_id, bool):
+        passage_id = str(passage_id)
+    if not isinstance(passage_id, str) or passage_id not in corpus.ids:
+        raise InputError(
+            f"Pick a passage from the list: {shown(passage_id)} is not the id of a passage of this corpus "
+            f"({len(corpus):,} passages, ids such as {shown(corpus.ids[0])}). / 一覧から文章を選んでください。"
+        )
     row = corpus.ids.index(passage_id)
     index = service.index(state, precision)
     rows = [
@@ -109,7 +115,8 @@ def neighbours_view(service: DemoService, passage_id: object, precision: object,
         )
         for r, (i, s) in enumerate(neighbours(index.view(index.dim), row, k), start=1)
     ]
-    return f"Nearest passages of **{passage_id}**: {corpus.texts[row][:TEXT_PREVIEW]}", frame(rows, NEIGHBOUR_COLUMNS)
+    summary = f"Nearest passages of **{markdown_text(passage_id)}**: {markdown_text(corpus.texts[row][:TEXT_PREVIEW])}"
+    return summary, frame(rows, NEIGHBOUR_COLUMNS)
 
 
 def map_figure(coords: np.ndarray, corpus: Corpus, query: np.ndarray | None, query_text: str) -> object:
@@ -128,10 +135,10 @@ def map_figure(coords: np.ndarray, corpus: Corpus, query: np.ndarray | None, que
                     x=coords[mask, 0],
                     y=coords[mask, 1],
                     mode="markers",
-                    name=f"{topic} · {lang}",
+                    name=html_text(f"{topic} · {lang}"),  # plotly renders tags and links in labels
                     legendgroup=topic,
                     marker={"symbol": symbols.get(lang, "circle"), "size": 8},
-                    text=[f"{corpus.ids[i]}: {corpus.texts[i][:80]}" for i in mask],
+                    text=[html_text(f"{corpus.ids[i]}: {corpus.texts[i][:80]}") for i in mask],
                     hoverinfo="text",
                 )
             )
@@ -142,7 +149,7 @@ def map_figure(coords: np.ndarray, corpus: Corpus, query: np.ndarray | None, que
                 y=query[:, 1],
                 mode="markers",
                 name="query",
-                text=[query_text[:80]],
+                text=[html_text(query_text[:80])],
                 hoverinfo="text",
                 marker={"symbol": "star", "size": 18, "color": "black"},
             )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sse_demo.app.formatting import frame
+from sse_demo.app.formatting import frame, markdown_text
 from sse_demo.app.inputs import Precision, clean_query
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def tokens_view(service: DemoService, text: object, precision: object):
         dict(zip(columns, (r.position, r.token, r.token_id, r.surface, r.unknown, f"{r.share:.1%}"), strict=True))
         for r in report.rows
     ]
-    dropped = f" Characters no token covers (dropped): `{report.uncovered}`." if report.uncovered else ""
+    dropped = f" Characters no token covers (dropped): {markdown_text(report.uncovered)}." if report.uncovered else ""
     summary = (
         f"{clean.note} **{len(report.rows)} tokens**, {report.unknown_count} unknown, for {len(clean.text)} "
         f"characters.{dropped} Share = how much of the pooled (mean) vector each token carries; shares add up "
