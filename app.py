@@ -277,10 +277,11 @@ def peers_tab(page: Page) -> None:
             query = gr.Textbox(label="Query / クエリ", value="cherry blossom viewing party", scale=4)
             button = gr.Button("Compare / 比較", variant="primary", scale=1)
         with gr.Row():
-            dim = gr.Radio(list(DIM_CHOICES), value=OWN_DIM, label="dim: each model's own, or cut to / 次元")
-            dim.preprocess = lambda payload: payload  # the view's message is bilingual (see dim_radio)
+            dim = checked_by_view(
+                gr.Radio(list(DIM_CHOICES), value=OWN_DIM, label="dim: each model's own, or cut to / 次元")
+            )
             precision = precision_radio()
-            k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="k")
+            k = k_slider("k")
         status = gr.Markdown(elem_id="peers-status")
         results = gr.Dataframe(interactive=False, label="Top-k side by side / 上位の比較", wrap=True)
         stats = gr.Dataframe(interactive=False, label="Agreement and costs / 一致度とコスト")

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sse_demo.app.formatting import TEXT_PREVIEW, frame, human_bytes
+from sse_demo.app.formatting import TEXT_PREVIEW, frame, human_bytes, markdown_text
 from sse_demo.app.index import overlap
 from sse_demo.app.inputs import InputError, Precision, check_k, clean_query
 from sse_demo.app.labelled import LabelledSet, demo_pair_sets, quality_by_dim, shared_sets
@@ -94,7 +94,7 @@ def contenders(
             peer = service.peer(name)
             found.append(Contender(name, str(peer.kind), peer, service.peer_index(state, name), peer.disk_bytes))
         except InputError as error:
-            banners.append(f"⚠️ {error}")
+            banners.append(f"⚠️ {markdown_text(error)}")
     return found, banners
 
 
