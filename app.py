@@ -10,9 +10,11 @@ import argparse
 import functools
 import logging
 import os
+from collections.abc import Callable
 
 import gradio as gr
 
+from sse_demo.api import embeddings_router
 from sse_demo.app.corpus import describe
 from sse_demo.app.embedding_map import passage_choices
 from sse_demo.app.endpoints import ENDPOINTS, bind
@@ -260,6 +262,18 @@ def results_tab(page: Page, demo: gr.Blocks) -> None:
     page.endpoint(demo.load, "results", None, [status, table, plot, measured])
 
 
+def api_models(service: DemoService) -> dict[str, Callable]:
+    """The page's fp32 / 4-bit pair by stable API id, lent to the OpenAI-compatible API: each is the service's own
+    model, loaded on the API's first call if the page has not loaded it yet (never a second copy)."""
+    return {service.choice.ref(p).api_id: functools.partial(service.model, p) for p in Precision}
+
+
+def api_note(service: DemoService) -> str:
+    """The line under the model status that tells a visitor where the API is and which model ids it takes."""
+    ids = ", ".join(f"`{name}`" for name in api_models(service))
+    return f"OpenAI-compatible API / OpenAI 互換 API: `POST /v1/embeddings`, `GET /v1/models` · models: {ids}"
+
+
 def build(service: DemoService, load_error: str = "") -> gr.Blocks:
     """The page: a header, then one tab per view, each laid out and wired by its own function."""
     full = service.full_dim
@@ -272,7 +286,10 @@ def build(service: DemoService, load_error: str = "") -> gr.Blocks:
             "英語・日本語の静的埋め込みモデル。トークンベクトルの平均に次元ごとの tanh（DyT）をかけ、"
             f"{full}次元を切り詰めて使えます（マトリョーシカ）。"
         )
-        gr.Markdown(("⚠️ " + load_error + "\n\n" if load_error else "") + service.model_status(), elem_id="model-status")
+        gr.Markdown(
+            ("⚠️ " + load_error + "\n\n" if load_error else "") + service.model_status() + "\n\n" + api_note(service),
+            elem_id="model-status",
+        )
         search_tab(page)
         compare_tab(page)
         saturation_tab(page)
@@ -305,7 +322,13 @@ def main(argv: list[str] | None = None) -> None:
     demo = build(service, load_error)
     if not (args.no_prewarm or ZERO_GPU or load_error):
         service.prewarm_map()
-    demo.launch(server_name=args.host, server_port=args.port, max_file_size="10mb", footer_links=["api"])
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        max_file_size="10mb",
+        footer_links=["api"],
+        app_kwargs={"routes": embeddings_router(api_models(service)).routes},  # /v1/... on the page's port
+    )
 
 
 if __name__ == "__main__":

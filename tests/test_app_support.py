@@ -51,8 +51,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(model_dir: Path, log_path: Path, *, flag: bool) -> tuple[subprocess.Popen, str]:
-    """Start ``python app.py`` and wait until it answers HTTP; the log is kept for failures."""
+def start_app(
+    model_dir: Path | None, log_path: Path, *, flag: bool, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Start ``python app.py`` and wait until it answers HTTP; the log is kept for failures.
+
+    ``model_dir=None`` asks for no model (the app's default choice); ``env`` adds to the environment.
+    """
     import httpx
 
     port = free_port()
@@ -61,9 +66,12 @@ def start_app(model_dir: Path, log_path: Path, *, flag: bool) -> tuple[subproces
         "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(REPO)])),
         "SSE_EVAL_DIR": str(log_path.parent / "no-eval"),
         "SSE_PREWARM_MAP": "0",
+        **(env or {}),
     }
     args = [sys.executable, "app.py", "--port", str(port)]
-    if flag:
+    if model_dir is None:
+        env.pop("SSE_MODEL", None)
+    elif flag:
         args += ["--model", str(model_dir)]
     else:
         env["SSE_MODEL"] = str(model_dir)

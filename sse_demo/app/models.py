@@ -38,6 +38,13 @@ class ModelRef:
         name = self.name or "bundled"
         return f"{name} (4-bit)" if self.quantized and not _is_published_q4(self.name) else name
 
+    @property
+    def api_id(self) -> str:
+        """The stable id the OpenAI-compatible API serves this model under (``sse_demo.api.model_id``)."""
+        from sse_demo.api.models import model_id
+
+        return model_id(self.name, quantized=self.quantized)
+
 
 @dataclass(frozen=True)
 class ModelChoice:
