@@ -10,6 +10,7 @@ import argparse
 import functools
 import logging
 import os
+import warnings
 from collections.abc import Callable
 
 import gradio as gr
@@ -100,6 +101,8 @@ def dim_radio(dims: tuple[int, ...], **kwargs) -> gr.Radio:
     """
     radio = gr.Radio(list(dims), value=dims[0], label="Matryoshka dim / 次元", **kwargs)
     radio.preprocess = lambda payload: payload
+    # Gradio's Radio schema says "string" whatever the choices; MCP clients validate against it, so say "integer"
+    radio.api_info = lambda: {"type": "integer", "enum": list(dims), "title": "Matryoshka dim"}
     return radio
 
 
@@ -320,6 +323,8 @@ def main(argv: list[str] | None = None) -> None:
     service = DemoService(choose_models(requested_model(args.model)))
     load_error = service.load_models() if ZERO_GPU else service.warm_up()
     demo = build(service, load_error)
+    # An MCP call gets each gr.State's default, None: the demo corpus, which is what a tool should search.
+    warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
     if not (args.no_prewarm or ZERO_GPU or load_error):
         service.prewarm_map()
     demo.launch(
@@ -328,6 +333,7 @@ def main(argv: list[str] | None = None) -> None:
         max_file_size="10mb",
         footer_links=["api"],
         app_kwargs={"routes": embeddings_router(api_models(service)).routes},  # /v1/... on the page's port
+        mcp_server=True,  # the named endpoints as MCP tools at /gradio_api/mcp/
     )
 
 
