@@ -1,6 +1,7 @@
 """Stable Static Embedding demo: the Gradio page. It only lays out tabs and wires them to ``sse_demo.app``.
 
-Run ``python app.py`` (bundled model), ``python app.py --model path/or/hub-id``, or set ``SSE_MODEL``.
+Run ``python app.py`` (the published models when the hub answers, else the bundled one),
+``python app.py --model bundled|path/or/hub-id``, or set ``SSE_MODEL``.
 On a Hugging Face Space the same file runs on CPU or ZeroGPU (the ``spaces`` package is optional).
 """
 
@@ -21,7 +22,7 @@ from sse_demo.app.embedding_map import passage_choices
 from sse_demo.app.endpoints import ENDPOINTS, bind
 from sse_demo.app.inputs import DEFAULT_K, MAX_K, InputError, Precision
 from sse_demo.app.matryoshka import result_columns
-from sse_demo.app.models import ENV_VAR, choose_models, requested_model
+from sse_demo.app.models import ENV_VAR, app_models
 from sse_demo.app.service import DemoService
 
 try:  # ZeroGPU Spaces: run the model-using handlers on the GPU; elsewhere a no-op decorator
@@ -290,7 +291,11 @@ def build(service: DemoService, load_error: str = "") -> gr.Blocks:
             f"{full}次元を切り詰めて使えます（マトリョーシカ）。"
         )
         gr.Markdown(
-            ("⚠️ " + load_error + "\n\n" if load_error else "") + service.model_status() + "\n\n" + api_note(service),
+            ("⚠️ " + load_error + "\n\n" if load_error else "")
+            + (f"ℹ️ {service.choice.banner}\n\n" if service.choice.banner else "")
+            + service.model_status()
+            + "\n\n"
+            + api_note(service),
             elem_id="model-status",
         )
         search_tab(page)
@@ -308,7 +313,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--model",
         default=None,
-        help=f"bundled (default), a checkpoint folder, or a hub id; overrides ${ENV_VAR}",
+        help=f"bundled, a checkpoint folder, or a hub id; overrides ${ENV_VAR}. Default: the published pair "
+        "when the Hugging Face hub answers, else bundled",
     )
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
@@ -320,7 +326,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args, _ = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO)
-    service = DemoService(choose_models(requested_model(args.model)))
+    service = DemoService(app_models(args.model))
     load_error = service.load_models() if ZERO_GPU else service.warm_up()
     demo = build(service, load_error)
     # An MCP call gets each gr.State's default, None: the demo corpus, which is what a tool should search.
