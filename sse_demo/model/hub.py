@@ -83,11 +83,15 @@ def hub_unreachable(repo_id: str, *, timeout_s: float = HUB_PROBE_TIMEOUT_S) -> 
     answer: list[str] = []
 
     def probe() -> None:
+        import httpx2  # huggingface_hub's HTTP client
         from huggingface_hub import get_session
 
         try:
             status = get_session().get(url, timeout=timeout_s).status_code
-        except Exception as error:  # no network, refused, timed out: all mean "use what is here"
+        except httpx2.TimeoutException:  # the same answer as the join's, whichever comes first
+            answer.append(f"the Hugging Face hub did not answer within {timeout_s:g} s")
+            return
+        except Exception as error:  # no network, refused: all mean "use what is here"
             answer.append(f"the Hugging Face hub did not answer ({type(error).__name__})")
             return
         answer.append("" if status == 200 else f"the Hugging Face hub answered HTTP {status} for {repo_id}")
