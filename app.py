@@ -1,6 +1,7 @@
 """Stable Static Embedding demo: the Gradio page. It only lays out tabs and wires them to ``sse_demo.app``.
 
-Run ``python app.py`` (bundled model), ``python app.py --model path/or/hub-id``, or set ``SSE_MODEL``.
+Run ``python app.py`` (the published models when the hub answers, else the bundled one),
+``python app.py --model bundled|path/or/hub-id``, or set ``SSE_MODEL``.
 On a Hugging Face Space the same file runs on CPU or ZeroGPU (the ``spaces`` package is optional).
 """
 
@@ -10,16 +11,19 @@ import argparse
 import functools
 import logging
 import os
+import warnings
+from collections.abc import Callable
 
 import gradio as gr
 
+from sse_demo.api import embeddings_router
 from sse_demo.app.corpus import describe
 from sse_demo.app.embedding_map import passage_choices
 from sse_demo.app.endpoints import ENDPOINTS, bind
 from sse_demo.app.formatting import html_text, markdown_text
 from sse_demo.app.inputs import DEFAULT_K, MAX_K, InputError, Precision
 from sse_demo.app.matryoshka import result_columns
-from sse_demo.app.models import ENV_VAR, choose_models, requested_model
+from sse_demo.app.models import ENV_VAR, app_models
 from sse_demo.app.peer_models import PEERS_ENV, requested_peers
 from sse_demo.app.peers import DIM_CHOICES, OWN_DIM
 from sse_demo.app.service import DemoService
@@ -107,7 +111,10 @@ def checked_by_view(component):
 
 def dim_radio(dims: tuple[int, ...], **kwargs) -> gr.Radio:
     """The Matryoshka dim radio, offering the loaded model's ladder (its own dim first)."""
-    return checked_by_view(gr.Radio(list(dims), value=dims[0], label="Matryoshka dim / 次元", **kwargs))
+    radio = checked_by_view(gr.Radio(list(dims), value=dims[0], label="Matryoshka dim / 次元", **kwargs))
+    # Gradio's Radio schema says "string" whatever the choices; MCP clients validate against it, so say "integer"
+    radio.api_info = lambda: {"type": "integer", "enum": list(dims), "title": "Matryoshka dim"}
+    return radio
 
 
 def precision_radio(**kwargs) -> gr.Radio:
@@ -306,6 +313,18 @@ def results_tab(page: Page, demo: gr.Blocks) -> None:
     page.endpoint(demo.load, "results", None, [status, table, plot, measured])
 
 
+def api_models(service: DemoService) -> dict[str, Callable]:
+    """The page's fp32 / 4-bit pair by stable API id, lent to the OpenAI-compatible API: each is the service's own
+    model, loaded on the API's first call if the page has not loaded it yet (never a second copy)."""
+    return {service.choice.ref(p).api_id: functools.partial(service.model, p) for p in Precision}
+
+
+def api_note(service: DemoService) -> str:
+    """The line under the model status that tells a visitor where the API is and which model ids it takes."""
+    ids = ", ".join(f"`{name}`" for name in api_models(service))
+    return f"OpenAI-compatible API / OpenAI 互換 API: `POST /v1/embeddings`, `GET /v1/models` · models: {ids}"
+
+
 def build(service: DemoService, load_error: str = "") -> gr.Blocks:
     """The page: a header, then one tab per view, each laid out and wired by its own function."""
     full = service.full_dim
@@ -318,7 +337,14 @@ def build(service: DemoService, load_error: str = "") -> gr.Blocks:
             "英語・日本語の静的埋め込みモデル。トークンベクトルの平均に次元ごとの tanh（DyT）をかけ、"
             f"{full}次元を切り詰めて使えます（マトリョーシカ）。"
         )
-        gr.Markdown(("⚠️ " + load_error + "\n\n" if load_error else "") + service.model_status(), elem_id="model-status")
+        gr.Markdown(
+            ("⚠️ " + load_error + "\n\n" if load_error else "")
+            + (f"ℹ️ {service.choice.banner}\n\n" if service.choice.banner else "")
+            + service.model_status()
+            + "\n\n"
+            + api_note(service),
+            elem_id="model-status",
+        )
         search_tab(page)
         compare_tab(page)
         saturation_tab(page)
@@ -335,7 +361,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--model",
         default=None,
-        help=f"bundled (default), a checkpoint folder, or a hub id; overrides ${ENV_VAR}",
+        help=f"bundled, a checkpoint folder, or a hub id; overrides ${ENV_VAR}. Default: the published pair "
+        "when the Hugging Face hub answers, else bundled",
     )
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
@@ -353,12 +380,21 @@ def main(argv: list[str] | None = None) -> None:
     )
     args, _ = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO)
-    service = DemoService(choose_models(requested_model(args.model)), peers=requested_peers(args.peer))
+    service = DemoService(app_models(args.model), peers=requested_peers(args.peer))
     load_error = service.load_models() if ZERO_GPU else service.warm_up()
     demo = build(service, load_error)
+    # An MCP call gets each gr.State's default, None: the demo corpus, which is what a tool should search.
+    warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
     if not (args.no_prewarm or ZERO_GPU or load_error):
         service.prewarm_map()
-    demo.launch(server_name=args.host, server_port=args.port, max_file_size="10mb", footer_links=["api"])
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        max_file_size="10mb",
+        footer_links=["api"],
+        app_kwargs={"routes": embeddings_router(api_models(service)).routes},  # /v1/... on the page's port
+        mcp_server=True,  # the named endpoints as MCP tools at /gradio_api/mcp/
+    )
 
 
 if __name__ == "__main__":

@@ -84,3 +84,14 @@ def eval_dir() -> Path:
     if not EVAL_DIR.is_dir():
         pytest.skip(f"labelled eval sets not found at {EVAL_DIR} (set SSE_EVAL_DIR); they live in ../shared/eval")
     return EVAL_DIR
+
+
+@pytest.fixture
+def hub_at(monkeypatch):
+    """Point huggingface_hub at an endpoint, online."""
+
+    def point(endpoint: str) -> None:
+        monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", endpoint)
+        monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
+
+    return point

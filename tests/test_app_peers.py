@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from evaluation_fixtures import random_beir
 from peer_fixtures import M2V_DIM, ST_DIM, make_m2v_peer, make_st_peer
+from test_app_space import answering_hub, closed_port
 from test_app_support import make_tiny_model, start_app
 
 from sse_demo import load_peer
@@ -37,17 +38,23 @@ def test_the_environment_is_comma_separated_and_none_means_none():
     assert requested_peers([], {"SSE_PEERS": ""}, online=True) == ()
 
 
-def test_online_defaults_to_the_seed_peers_and_offline_to_none():
+def test_online_defaults_to_the_seed_peers_and_offline_to_none(hub_at):
     assert requested_peers(None, {}, online=True) == SEED_PEERS
     assert requested_peers(None, {}, online=False) == ()
-    assert requested_peers(None, {"SPACE_ID": "user/space"}) == SEED_PEERS
+    with answering_hub() as endpoint:
+        hub_at(endpoint)
+        assert requested_peers(None, {}) == SEED_PEERS
+    hub_at(closed_port())
     assert requested_peers(None, {}) == ()
 
 
-def test_the_hub_is_expected_only_on_a_space_that_is_not_offline():
-    assert hub_expected({"SPACE_ID": "user/space"})
-    assert not hub_expected({"SPACE_ID": "user/space", "HF_HUB_OFFLINE": "1"})
-    assert not hub_expected({"HF_HUB_OFFLINE": "0"})
+def test_the_hub_is_expected_only_when_it_answers_and_is_not_offline(hub_at):
+    with answering_hub() as endpoint:
+        hub_at(endpoint)
+        assert hub_expected({})
+        assert not hub_expected({"HF_HUB_OFFLINE": "1"})
+    hub_at(closed_port())
+    assert not hub_expected({"SPACE_ID": "user/space"})
 
 
 def test_a_failed_load_is_retried_only_after_the_back_off():

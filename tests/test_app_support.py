@@ -52,9 +52,17 @@ def free_port() -> int:
 
 
 def start_app(
-    model_dir: Path, log_path: Path, *, flag: bool, extra_args: Sequence[str] = ()
+    model_dir: Path | None,
+    log_path: Path,
+    *,
+    flag: bool,
+    extra_args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen, str]:
-    """Start ``python app.py`` (with ``extra_args``) and wait until it answers HTTP; the log is kept for failures."""
+    """Start ``python app.py`` (with ``extra_args``) and wait until it answers HTTP; the log is kept for failures.
+
+    ``model_dir=None`` asks for no model (the app's default choice); ``env`` adds to the environment.
+    """
     import httpx
 
     port = free_port()
@@ -63,9 +71,12 @@ def start_app(
         "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(REPO)])),
         "SSE_EVAL_DIR": str(log_path.parent / "no-eval"),
         "SSE_PREWARM_MAP": "0",
+        **(env or {}),
     }
     args = [sys.executable, "app.py", "--port", str(port), *extra_args]
-    if flag:
+    if model_dir is None:
+        env.pop("SSE_MODEL", None)
+    elif flag:
         args += ["--model", str(model_dir)]
     else:
         env["SSE_MODEL"] = str(model_dir)

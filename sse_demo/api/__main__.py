@@ -15,18 +15,18 @@ import sse_demo
 from sse_demo.api.models import model_id
 from sse_demo.api.router import API_KEY_ENV, embeddings_router
 from sse_demo.app.inputs import Precision
-from sse_demo.app.models import ENV_VAR, choose_models, requested_model
+from sse_demo.app.models import ENV_VAR, app_models
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sse_demo.api", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help=f"bundled (default), a checkpoint folder, or a hub id; overrides ${ENV_VAR}")
+    parser.add_argument("--model", help=f"bundled, a checkpoint folder, or a hub id; overrides ${ENV_VAR}")
     parser.add_argument("--peer", action="append", default=[], help="a peer folder or hub id to serve too (repeat)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
 
-    choice = choose_models(requested_model(args.model))
+    choice = app_models(args.model)  # as app.py chooses: online and unasked, the published pair
     models = {}
     for precision in Precision:  # loaded now, so a bad name fails at start-up rather than on the first request
         ref = choice.ref(precision)
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     app = FastAPI(title="SSE embeddings (OpenAI-compatible)")
     app.include_router(embeddings_router(models))
     key_note = "a bearer key is required" if os.environ.get(API_KEY_ENV) else f"open (set {API_KEY_ENV} for a key)"
+    print(choice.banner)
     print(f"Serving {', '.join(models)} at http://{args.host}:{args.port}/v1 ({key_note})")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 

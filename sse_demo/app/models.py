@@ -1,14 +1,15 @@
 """Which two models the page compares (fp32 and 4-bit), chosen by a flag or ``SSE_MODEL``, and their sizes.
 
-- nothing / ``bundled``: the bundled fp32 checkpoint and its bundled 4-bit twin (offline);
-- one of the two published RikkaBotan ids: the published fp32 and 4-bit bilingual models (on a Space);
+- nothing asked for: the published pair when the Hugging Face hub answers (a Space), else the bundled pair;
+- ``bundled``: the bundled fp32 checkpoint and its bundled 4-bit twin (offline);
+- one of the two published RikkaBotan ids: the published fp32 and 4-bit bilingual models;
 - any other folder or hub id: that checkpoint, and the same quantised to 4-bit on load.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -38,14 +39,22 @@ class ModelRef:
         name = self.name or "bundled"
         return f"{name} (4-bit)" if self.quantized and not _is_published_q4(self.name) else name
 
+    @property
+    def api_id(self) -> str:
+        """The stable id the OpenAI-compatible API serves this model under (``sse_demo.api.model_id``)."""
+        from sse_demo.api.models import model_id
+
+        return model_id(self.name, quantized=self.quantized)
+
 
 @dataclass(frozen=True)
 class ModelChoice:
-    """The fp32 / 4-bit pair the page loads."""
+    """The fp32 / 4-bit pair the page loads, and a one-line banner saying which and why."""
 
     source: ModelSource
     fp32: ModelRef
     q4: ModelRef
+    banner: str = ""
 
     def ref(self, precision: Precision) -> ModelRef:
         return self.fp32 if precision is Precision.FP32 else self.q4
@@ -58,6 +67,32 @@ def requested_model(flag: str | None, environ: dict[str, str] | None = None) -> 
     if name is None or name.strip().lower() in BUNDLED_NAMES:
         return None
     return name.strip()
+
+
+def app_models(
+    flag: str | None, environ: dict[str, str] | None = None, *, timeout_s: float | None = None
+) -> ModelChoice:
+    """What ``app.py`` loads: the model ``--model`` or ``SSE_MODEL`` asks for (``bundled`` included); with neither,
+    the published pair when the hub answers for it within ``timeout_s``, else the bundled pair."""
+    from sse_demo.model.hub import HUB_PROBE_TIMEOUT_S, PUBLISHED_FP32, hub_unreachable
+
+    environ = os.environ if environ is None else environ
+    asked = flag if flag is not None else environ.get(ENV_VAR)
+    if asked is not None and asked.strip():
+        choice = choose_models(requested_model(flag, environ))
+        return replace(choice, banner=f"Model / モデル: `{choice.fp32.label}`, chosen with --model or {ENV_VAR}.")
+    why = hub_unreachable(PUBLISHED_FP32, timeout_s=HUB_PROBE_TIMEOUT_S if timeout_s is None else timeout_s)
+    if why:
+        return replace(
+            choose_models(None),
+            banner=f"Model / モデル: the bundled `sse-bilingual-small` pair, because {why}; set {ENV_VAR} to choose "
+            "another. / Hub に接続できないため、同梱モデルを使っています。",
+        )
+    return replace(
+        choose_models(PUBLISHED_FP32),
+        banner=f"Model / モデル: the published SSE pair from the Hugging Face hub (`{PUBLISHED_FP32}`), because the "
+        f"hub answered; set {ENV_VAR} to choose another. / Hub の公開モデルを使っています。",
+    )
 
 
 def choose_models(name: str | None) -> ModelChoice:

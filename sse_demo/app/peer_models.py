@@ -19,13 +19,14 @@ NO_PEERS = ("", "none")
 
 
 def hub_expected(environ: Mapping[str, str] | None = None) -> bool:
-    """Whether the hub can be counted on: on a Hugging Face Space (``SPACE_ID`` set) and not ``HF_HUB_OFFLINE``.
+    """Whether the hub can be counted on: not ``HF_HUB_OFFLINE``, and it answers within the bounded time of the
+    default model's check (the same question: ``sse_demo.model.hub.hub_unreachable`` for the published model)."""
+    from sse_demo.model.hub import PUBLISHED_FP32, hub_unreachable
 
-    The seam for a hub-reachability probe: when ``sse_demo.app.models`` has one (bounded in time), call it here.
-    """
     environ = os.environ if environ is None else environ
-    offline = environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-    return bool(environ.get("SPACE_ID")) and not offline
+    if environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    return not hub_unreachable(PUBLISHED_FP32)
 
 
 def requested_peers(

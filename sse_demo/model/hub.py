@@ -7,6 +7,7 @@ no ``trust_remote_code`` is needed.
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 from sse_demo.errors import ModelNotFoundError
@@ -26,6 +27,7 @@ HUB_FILES = [
     "modules.json",
 ]
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+HUB_PROBE_TIMEOUT_S = 3.0  # how long start-up waits for the hub before choosing offline models
 
 
 def resolve(name_or_path: str | Path | None, *, quantized: bool = False) -> Path:
@@ -65,3 +67,36 @@ def download(repo_id: str) -> Path:
             f"({BUNDLED_FP32.name}), load_model(quantized=True) for its 4-bit twin, or load_model('path/to/folder') "
             f"for a checkpoint folder you downloaded"
         ) from error
+
+
+def hub_unreachable(repo_id: str, *, timeout_s: float = HUB_PROBE_TIMEOUT_S) -> str:
+    """Why the hub cannot serve ``repo_id`` right now, or ``""`` when it answers for it.
+
+    ``HF_HUB_OFFLINE`` skips the request. The request runs in a daemon thread joined for ``timeout_s``, so even a
+    stalled DNS lookup (which a socket timeout does not bound) costs start-up at most that long.
+    """
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return "HF_HUB_OFFLINE is set"
+    url = f"{constants.ENDPOINT}/api/models/{repo_id}"
+    answer: list[str] = []
+
+    def probe() -> None:
+        import httpx2  # huggingface_hub's HTTP client
+        from huggingface_hub import get_session
+
+        try:
+            status = get_session().get(url, timeout=timeout_s).status_code
+        except httpx2.TimeoutException:  # the same answer as the join's, whichever comes first
+            answer.append(f"the Hugging Face hub did not answer within {timeout_s:g} s")
+            return
+        except Exception as error:  # no network, refused: all mean "use what is here"
+            answer.append(f"the Hugging Face hub did not answer ({type(error).__name__})")
+            return
+        answer.append("" if status == 200 else f"the Hugging Face hub answered HTTP {status} for {repo_id}")
+
+    thread = threading.Thread(target=probe, name="hub-probe", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    return answer[0] if answer else f"the Hugging Face hub did not answer within {timeout_s:g} s"
