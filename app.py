@@ -314,9 +314,11 @@ def results_tab(page: Page, demo: gr.Blocks) -> None:
 
 
 def api_models(service: DemoService) -> dict[str, Callable]:
-    """The page's fp32 / 4-bit pair by stable API id, lent to the OpenAI-compatible API: each is the service's own
-    model, loaded on the API's first call if the page has not loaded it yet (never a second copy)."""
-    return {service.choice.ref(p).api_id: functools.partial(service.model, p) for p in Precision}
+    """The page's fp32 / 4-bit pair by stable API id, then each peer by its name, lent to the OpenAI-compatible API:
+    each is the service's own model, loaded on the API's first call if the page has not loaded it yet (never a
+    second copy); a peer that fails to load answers 503 with its reason."""
+    pair = {service.choice.ref(p).api_id: functools.partial(service.model, p) for p in Precision}
+    return pair | {name: functools.partial(service.peer, name) for name in service.peer_names if name not in pair}
 
 
 def api_note(service: DemoService) -> str:

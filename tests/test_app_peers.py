@@ -4,6 +4,8 @@ and ``python app.py --peer FOLDER`` through gradio_client."""
 
 from __future__ import annotations
 
+import httpx
+import numpy as np
 import pytest
 from evaluation_fixtures import random_beir
 from peer_fixtures import M2V_DIM, ST_DIM, make_m2v_peer, make_st_peer
@@ -232,6 +234,16 @@ def test_app_serves_the_peers_endpoint_with_a_broken_peer(folders, tmp_path):
         assert not search_summary.startswith(WARNING) and len(found["data"]) == 2
         quality_summary, table = client.predict("fp32", api_name="/peers_quality")
         assert "NDCG@10 of 2 model(s)" in quality_summary and len(table["data"]) > 0
+        listed = httpx.get(f"{url.rstrip('/')}/v1/models").json()["data"]
+        assert [m["id"] for m in listed][-2:] == [str(folders["st"]), str(folders["broken"])]
+        body = {"model": str(folders["st"]), "input": [QUERY, "mountain"], "dimensions": 8}
+        vectors = [
+            item["embedding"] for item in httpx.post(f"{url.rstrip('/')}/v1/embeddings", json=body).json()["data"]
+        ]
+        expected = load_peer(folders["st"]).encode([QUERY, "mountain"], dim=8)
+        np.testing.assert_allclose(np.array(vectors, dtype=np.float32), expected, atol=1e-6)
+        broken = httpx.post(f"{url.rstrip('/')}/v1/embeddings", json={**body, "model": str(folders["broken"])})
+        assert broken.status_code == 503 and "could not be loaded" in broken.json()["error"]["message"]
     finally:
         process.terminate()
         process.wait(timeout=30)
