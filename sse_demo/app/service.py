@@ -1,8 +1,9 @@
 """The page's lifecycle: the two models, the demo corpus, each corpus's indexes and maps, and caches.
 
-``DemoService`` owns the fp32 and 4-bit models (the second loaded on first use) and the demo corpus. A
-visitor's upload lives in a :class:`CorpusState` that the page keeps per session; ``None`` means the demo
-corpus. What each view computes and shows lives beside its computation (``matryoshka``, ``compare``,
+``DemoService`` owns the fp32 and 4-bit models (the second loaded on first use), the demo corpus, and the
+visitors' uploads in one :class:`~sse_demo.app.uploads.UploadStore` under a memory cap. A session keeps an
+:class:`~sse_demo.app.uploads.UploadHandle` (``None`` means the demo corpus).
+What each view computes and shows lives beside its computation (``matryoshka``, ``compare``,
 ``saturation``, ...); ``sse_demo.app.endpoints`` lists them.
 
 No lock is held across model or index work for more than its own key: loading the 4-bit model, indexing one
@@ -28,6 +29,7 @@ from sse_demo.app.inputs import InputError, Precision
 from sse_demo.app.matryoshka import ladder
 from sse_demo.app.models import ModelChoice
 from sse_demo.app.state import CorpusState, OncePerKey
+from sse_demo.app.uploads import UploadHandle, UploadStore
 from sse_demo.model import MATRYOSHKA_DIMS, SSEModel
 
 PREWARM_WAIT_S = 30.0
@@ -52,9 +54,11 @@ class DemoService:
         *,
         retry_after_s: float = RETRY_AFTER_S,
         clock: Callable[[], float] = time.monotonic,
+        uploads: UploadStore | None = None,
     ) -> None:
         self.choice = choice
         self.demo = CorpusState(demo_corpus or load_demo_corpus())
+        self.uploads = uploads or UploadStore()
         self.retry_after_s = retry_after_s
         self._clock = clock
         self._models: dict[Precision, SSEModel] = {}
@@ -133,21 +137,33 @@ class DemoService:
 
     # -- corpora, indexes and maps --------------------------------------------------------------------------
 
-    def state(self, state: CorpusState | None) -> CorpusState:
-        """The visitor's corpus state, or the demo corpus's for ``None``."""
+    def state(self, state: UploadHandle | CorpusState | None) -> CorpusState:
+        """The visitor's corpus state: the upload behind a handle (or an
+        :class:`~sse_demo.app.uploads.UploadExpired` saying it is gone), or the demo corpus's for ``None``."""
+        self.uploads.sweep()
+        if isinstance(state, UploadHandle):
+            return self.uploads.get(state)
         return state if isinstance(state, CorpusState) else self.demo
 
-    def index(self, state: CorpusState | None, precision: Precision) -> CorpusIndex:
+    def index(self, state: UploadHandle | CorpusState | None, precision: Precision) -> CorpusIndex:
         """The corpus encoded by the ``precision`` model (built once per corpus and precision)."""
         state = self.state(state)
         model = self.model(precision)
-        return state.indexes.get(precision, lambda: CorpusIndex.build(model, state.corpus, self.dims))
+        return self._built(state, state.indexes, precision, lambda: CorpusIndex.build(model, state.corpus, self.dims))
 
-    def map(self, state: CorpusState | None, precision: Precision) -> EmbeddingMap:
+    def map(self, state: UploadHandle | CorpusState | None, precision: Precision) -> EmbeddingMap:
         """The UMAP map of the corpus under ``precision`` at full dim (fitted once per corpus and precision)."""
         state = self.state(state)
         index = self.index(state, precision)
-        return state.maps.get(precision, lambda: fit_map(index.view(index.dim)))
+        return self._built(state, state.maps, precision, lambda: fit_map(index.view(index.dim)))
+
+    def _built(self, state: CorpusState, cache: OncePerKey, precision: Precision, build: Callable):
+        """``cache``'s value for ``precision``; a newly built one is counted against the upload memory cap."""
+        if precision in cache:
+            return cache.get(precision, build)
+        value = cache.get(precision, build)
+        self.uploads.grew(state)
+        return value
 
     def searched(self) -> None:
         """Note that a search has been answered: the background map may start."""

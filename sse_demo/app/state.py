@@ -6,6 +6,7 @@ its indexes and maps, each built once per precision. Building one never waits on
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -31,6 +32,11 @@ class OncePerKey:
     def __contains__(self, key: Hashable) -> bool:
         return key in self._values
 
+    def values(self) -> list:
+        """The values computed so far."""
+        with self._guard:
+            return list(self._values.values())
+
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The value of ``key``, computing it with ``compute()`` if no one has yet."""
         with self._guard:
@@ -52,3 +58,12 @@ class CorpusState:
     corpus: Corpus
     indexes: OncePerKey = field(default_factory=OncePerKey, repr=False)
     maps: OncePerKey = field(default_factory=OncePerKey, repr=False)
+
+    def nbytes(self) -> int:
+        """Memory this corpus holds: its texts and ids (the string objects and their lists), the other columns'
+        lists, and every index and map built so far (each counts its own arrays in ``nbytes``)."""
+        corpus = self.corpus
+        strings = sum(sys.getsizeof(s) for s in (*corpus.texts, *corpus.ids))
+        lists = sum(sys.getsizeof(column) for column in (corpus.texts, corpus.ids, corpus.langs, corpus.topics))
+        built = sum(value.nbytes for value in (*self.indexes.values(), *self.maps.values()))
+        return strings + lists + sys.getsizeof(corpus.pairs) + built
