@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     from sse_demo.app.service import DemoService
 
 
+# Gradio runs each event in a concurrency group with a limit: searches and other quick views in one, the views
+# that encode or fit a whole corpus in another, so that a map fit or an upload runs beside searches, never ahead.
+SEARCH, HEAVY = "search", "heavy"
+CONCURRENCY_LIMITS = {SEARCH: 8, HEAVY: 2}
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """A named endpoint: the view behind it and how the page runs it."""
@@ -35,20 +41,22 @@ class Endpoint:
     view: Callable
     gpu_seconds: int = 60  # the ZeroGPU allowance of one call
     keep_outputs_on_error: bool = False  # on an error, leave every output but the message as it was
+    concurrency: str = SEARCH  # its Gradio concurrency group, a key of CONCURRENCY_LIMITS
 
 
 ENDPOINTS: dict[str, Endpoint] = {
     endpoint.api_name: endpoint
     for endpoint in (
         Endpoint("search", search_view),
-        Endpoint("quality", quality_view),
-        Endpoint("upload", upload_view, keep_outputs_on_error=True),  # a bad upload keeps the visitor's corpus
-        Endpoint("compare", compare_view),
-        Endpoint("saturation", saturation_view),
-        Endpoint("embedding_map", embedding_map_view, gpu_seconds=120, keep_outputs_on_error=True),
+        Endpoint("quality", quality_view, concurrency=HEAVY),
+        # a bad upload keeps the visitor's corpus
+        Endpoint("upload", upload_view, keep_outputs_on_error=True, concurrency=HEAVY),
+        Endpoint("compare", compare_view, concurrency=HEAVY),  # its first call on an upload indexes it in 4-bit
+        Endpoint("saturation", saturation_view, concurrency=HEAVY),  # pools the whole corpus
+        Endpoint("embedding_map", embedding_map_view, gpu_seconds=120, keep_outputs_on_error=True, concurrency=HEAVY),
         Endpoint("neighbours", neighbours_view),
         Endpoint("tokens", tokens_view),
-        Endpoint("speed", speed_view),
+        Endpoint("speed", speed_view, concurrency=HEAVY),
         Endpoint("results", results_view),
     )
 }

@@ -58,7 +58,7 @@ class DemoService:
     ) -> None:
         self.choice = choice
         self.demo = CorpusState(demo_corpus or load_demo_corpus())
-        self.uploads = uploads or UploadStore()
+        self.uploads = uploads if uploads is not None else UploadStore()
         self.retry_after_s = retry_after_s
         self._clock = clock
         self._models: dict[Precision, SSEModel] = {}
