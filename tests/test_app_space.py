@@ -5,12 +5,15 @@ are not left behind, and a session whose upload was evicted by others' uploads i
 300-passage upload on the tiny model fits, two do not).
 """
 
+import os
+import threading
+
 import httpx
 import pytest
 from test_app_support import make_tiny_model, running_app
 
 from sse_demo.app.corpus import MAX_UPLOAD_BYTES
-from sse_demo.app.endpoints import CONCURRENCY_LIMITS, HEAVY, SEARCH
+from sse_demo.app.endpoints import CONCURRENCY_LIMITS, HEAVY, SEARCH, Endpoint, bind
 from sse_demo.app.models import choose_models
 from sse_demo.app.service import DemoService
 
@@ -105,3 +108,13 @@ def test_heavy_views_run_in_their_own_concurrency_group_beside_searches(tmp_path
     assert CONCURRENCY_LIMITS[SEARCH] > 1  # searches answer side by side, not one at a time
     search_events = [fn for fn in demo.fns.values() if fn.fn is not None and fn.fn.__name__ == "search"]
     assert len(search_events) >= 4 and {fn.concurrency_id for fn in search_events} == {SEARCH}
+
+
+def test_heavy_views_run_at_a_lower_cpu_priority_than_searches():
+    def priority(service):
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    heavy = bind(Endpoint("heavy_probe", priority, concurrency=HEAVY), service=None)()
+    light = bind(Endpoint("light_probe", priority, concurrency=SEARCH), service=None)()
+    assert light == own and heavy > own

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from sse_demo.app.matryoshka import search_view
 from sse_demo.app.results import results_view
 from sse_demo.app.saturation import saturation_view
 from sse_demo.app.speed import speed_view
+from sse_demo.app.state import lower_thread_priority
 from sse_demo.app.tokens import tokens_view
 
 if TYPE_CHECKING:
@@ -29,8 +31,12 @@ if TYPE_CHECKING:
 
 # Gradio runs each event in a concurrency group with a limit: searches and other quick views in one, the views
 # that encode or fit a whole corpus in another, so that a map fit or an upload runs beside searches, never ahead.
+# Heavy views also run in threads of their own at a lower CPU priority, so on a small CPU searches come first.
 SEARCH, HEAVY = "search", "heavy"
 CONCURRENCY_LIMITS = {SEARCH: 8, HEAVY: 2}
+HEAVY_THREADS = ThreadPoolExecutor(
+    CONCURRENCY_LIMITS[HEAVY], thread_name_prefix="heavy-view", initializer=lower_thread_priority
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,8 @@ def bind(endpoint: Endpoint, service: DemoService) -> Callable:
     view = endpoint.view
 
     def handler(*inputs):
+        if endpoint.concurrency == HEAVY:
+            return HEAVY_THREADS.submit(view, service, *inputs).result()
         return view(service, *inputs)
 
     handler.__name__ = handler.__qualname__ = endpoint.api_name

@@ -14,9 +14,7 @@ the answer.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +26,7 @@ from sse_demo.app.index import CorpusIndex, embed_query
 from sse_demo.app.inputs import InputError, Precision
 from sse_demo.app.matryoshka import ladder
 from sse_demo.app.models import ModelChoice
-from sse_demo.app.state import CorpusState, OncePerKey
+from sse_demo.app.state import CorpusState, OncePerKey, lower_thread_priority
 from sse_demo.app.uploads import UploadHandle, UploadStore
 from sse_demo.model import MATRYOSHKA_DIMS, SSEModel
 
@@ -193,8 +191,7 @@ class DemoService:
 
         def work() -> None:
             self._searched.wait(wait_s)
-            with contextlib.suppress(OSError):  # lower this thread's priority where the OS allows it
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            lower_thread_priority()
             try:
                 self.map(None, Precision.FP32)
             except Exception:  # a failed pre-warm only means the first map is slow; say so in the log

@@ -6,6 +6,8 @@ its indexes and maps, each built once per precision. Building one never waits on
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import threading
 from collections.abc import Callable, Hashable
@@ -16,6 +18,13 @@ if TYPE_CHECKING:
     from sse_demo.app.corpus import Corpus
 
 T = TypeVar("T")
+BACKGROUND_NICENESS = 10  # how much lower than searches heavy work runs (Linux: per thread)
+
+
+def lower_thread_priority(niceness: int = BACKGROUND_NICENESS) -> None:
+    """Run the calling thread at a lower CPU priority, where the OS allows it: heavy work yields to searches."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
 class OncePerKey:
