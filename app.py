@@ -20,7 +20,7 @@ from sse_demo.app.inputs import DEFAULT_K, MAX_K, InputError, Precision
 from sse_demo.app.matryoshka import result_columns
 from sse_demo.app.models import ENV_VAR, choose_models, requested_model
 from sse_demo.app.service import DemoService
-from sse_demo.app.uploads import IDLE_ENV_VAR, MEMORY_ENV_VAR, UploadStore
+from sse_demo.app.uploads import DEFAULT_IDLE_S, DEFAULT_MEMORY_MB, IDLE_ENV_VAR, MEMORY_ENV_VAR, UploadStore
 
 try:  # ZeroGPU Spaces: run the model-using handlers on the GPU; elsewhere a no-op decorator
     import spaces
@@ -318,13 +318,13 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         default=None,
         help=f"memory all visitors' uploads may hold together, least recently used dropped first (or set "
-        f"{MEMORY_ENV_VAR}; default 1000)",
+        f"{MEMORY_ENV_VAR}; default {DEFAULT_MEMORY_MB:,})",
     )
     parser.add_argument(
         "--upload-idle-s",
         type=float,
         default=None,
-        help=f"drop an upload unused for this long (or set {IDLE_ENV_VAR}; default 900)",
+        help=f"drop an upload unused for this long (or set {IDLE_ENV_VAR}; default {DEFAULT_IDLE_S})",
     )
     args, _ = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO)

@@ -129,13 +129,13 @@ def make_corpus(path: Path, marker: str, seed: int, n: int = PASSAGES, size: int
 class App:
     """``python app.py`` on a free loopback port, and Gradio's HTTP API to it."""
 
-    def __init__(self, model: str | None, extra: list[str], log_dir: Path) -> None:
+    def __init__(self, model: str | None, extra: list[str], log_dir: Path, repo: Path = REPO) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = [sys.executable, "app.py", "--port", str(self.port), *(["--model", model] if model else []), *extra]
-        env = {**os.environ, "PYTHONPATH": str(REPO), "GRADIO_TEMP_DIR": str(log_dir / "gradio")}
+        env = {**os.environ, "PYTHONPATH": str(repo), "GRADIO_TEMP_DIR": str(log_dir / "gradio")}
         self.log = (log_dir / "app.log").open("w")
-        self.process = subprocess.Popen(args, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(args, cwd=repo, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -323,12 +323,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--upload-memory-mb", type=float, default=None, help="passed to app.py (default: its own)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument(
+        "--repo", type=Path, default=REPO, help="the checkout whose app.py to serve (e.g. an older one, to compare)"
+    )
     args = parser.parse_args()
     extra = [] if args.upload_memory_mb is None else ["--upload-memory-mb", str(args.upload_memory_mb)]
     results = {"cpus": os.cpu_count(), "load_at_start": [round(x, 2) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory(prefix="space-soak-") as tmp:
         folder = Path(tmp)
-        app = App(args.model, extra, folder)
+        app = App(args.model, extra, folder, args.repo)
         try:
             with httpx.Client(timeout=CALL_TIMEOUT_S) as http:  # one-off costs before the baseline RSS:
                 search(http, app, QUERIES[0], "warm-up")  # the first search starts the background map fit,
