@@ -17,9 +17,9 @@ from collections.abc import Callable
 import gradio as gr
 
 from sse_demo.api import embeddings_router
-from sse_demo.app.corpus import describe
+from sse_demo.app.corpus import MAX_UPLOAD_BYTES, describe
 from sse_demo.app.embedding_map import passage_choices
-from sse_demo.app.endpoints import ENDPOINTS, bind
+from sse_demo.app.endpoints import CONCURRENCY_LIMITS, ENDPOINTS, bind
 from sse_demo.app.formatting import html_text, markdown_text
 from sse_demo.app.inputs import DEFAULT_K, MAX_K, InputError, Precision
 from sse_demo.app.matryoshka import result_columns
@@ -27,6 +27,7 @@ from sse_demo.app.models import ENV_VAR, app_models
 from sse_demo.app.peer_models import PEERS_ENV, requested_peers
 from sse_demo.app.peers import DIM_CHOICES, OWN_DIM
 from sse_demo.app.service import DemoService
+from sse_demo.app.uploads import DEFAULT_IDLE_S, DEFAULT_MEMORY_MB, IDLE_ENV_VAR, MEMORY_ENV_VAR, UploadStore
 
 try:  # ZeroGPU Spaces: run the model-using handlers on the GPU; elsewhere a no-op decorator
     import spaces
@@ -45,7 +46,7 @@ except ImportError:
 ZERO_GPU = os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true")
 log = logging.getLogger("sse_demo.app")
 PRECISIONS = [p.value for p in Precision]
-STATE_TTL_S = 3600  # an upload (and its index, up to ~20 MB) is dropped an hour after its session last used it
+DELETE_CACHE = (300, 900)  # every 5 minutes, delete Gradio's temporary files older than 15 minutes
 EXAMPLES = [
     ["How do plants make oxygen?"],
     ["日本の伝統的な料理"],
@@ -84,7 +85,7 @@ class Page:
 
     def __init__(self, service: DemoService, corpus: gr.State) -> None:
         self.service = service
-        self.corpus = corpus  # a visitor's upload; None = the demo corpus
+        self.corpus = corpus  # the handle of a visitor's upload (in service.uploads); None = the demo corpus
 
     def endpoint(self, trigger, api_name: str, inputs: list, outputs: list, *, also: tuple = ()):
         """Wire the named endpoint ``api_name`` (see ``sse_demo.app.endpoints``) to ``trigger``, and the same
@@ -92,9 +93,10 @@ class Page:
         endpoint = ENDPOINTS[api_name]
         handler = guarded(bind(endpoint, self.service), len(outputs), keep_rest=endpoint.keep_outputs_on_error)
         handler = gpu(handler, endpoint.gpu_seconds)
-        dependency = trigger(handler, inputs, outputs, api_name=api_name)
+        group = {"concurrency_id": endpoint.concurrency, "concurrency_limit": CONCURRENCY_LIMITS[endpoint.concurrency]}
+        dependency = trigger(handler, inputs, outputs, api_name=api_name, **group)
         for other in also:
-            other(handler, inputs, outputs, api_visibility="private")
+            other(handler, inputs, outputs, api_visibility="private", **group)
         return dependency
 
 
@@ -176,9 +178,17 @@ def search_tab(page: Page) -> None:
     page.endpoint(
         quality_button.click, "quality", [precision, page.corpus], [quality_status, quality_table, quality_plot]
     )
-    page.endpoint(upload.upload, "upload", [upload], [corpus_status, page.corpus])
+    page.endpoint(upload.upload, "upload", [upload, page.corpus], [corpus_status, page.corpus])
+
+    def back_to_demo(handle):
+        service.uploads.drop(handle)  # the session's upload is not needed any more
+        return describe(service.demo.corpus), None
+
     demo_button.click(
-        lambda: (describe(service.demo.corpus), None), None, [corpus_status, page.corpus], api_visibility="private"
+        back_to_demo,
+        [page.corpus],
+        [corpus_status, page.corpus],
+        api_visibility="private",
     )
 
 
@@ -242,7 +252,10 @@ def map_tab(page: Page) -> None:
         passage.change, "neighbours", [passage, precision, k, page.corpus], [neighbour_status, neighbour_table]
     )
     page.corpus.change(  # a new corpus (an upload, or back to the demo): its passages, none picked
-        lambda state: gr.update(choices=passage_choices(service.state(state).corpus), value=None),
+        lambda handle: gr.update(
+            choices=passage_choices(service.demo.corpus if handle is None else service.state(handle).corpus),
+            value=None,
+        ),
         [page.corpus],
         [passage],
         api_visibility="private",
@@ -330,8 +343,10 @@ def api_note(service: DemoService) -> str:
 def build(service: DemoService, load_error: str = "") -> gr.Blocks:
     """The page: a header, then one tab per view, each laid out and wired by its own function."""
     full = service.full_dim
-    with gr.Blocks(title="Stable Static Embedding demo") as demo:
-        page = Page(service, gr.State(None, time_to_live=STATE_TTL_S))
+    with gr.Blocks(title="Stable Static Embedding demo", delete_cache=DELETE_CACHE) as demo:
+        # A session keeps only its upload's handle; the upload lives in service.uploads (memory cap, idle
+        # expiry) and goes with the session when Gradio drops it.
+        page = Page(service, gr.State(None, delete_callback=service.uploads.drop))
         gr.Markdown(
             "# Stable Static Embedding (SSE) · 静的埋め込みデモ\n"
             "A bilingual English/Japanese static embedding: token vectors averaged, then a per-dimension tanh "
@@ -380,9 +395,23 @@ def main(argv: list[str] | None = None) -> None:
         metavar="NAME",
         help=f"a static peer for the Peers tab (folder or hub id); repeatable; overrides ${PEERS_ENV} (a, b)",
     )
+    parser.add_argument(
+        "--upload-memory-mb",
+        type=float,
+        default=None,
+        help=f"memory all visitors' uploads may hold together, least recently used dropped first (or set "
+        f"{MEMORY_ENV_VAR}; default {DEFAULT_MEMORY_MB:,})",
+    )
+    parser.add_argument(
+        "--upload-idle-s",
+        type=float,
+        default=None,
+        help=f"drop an upload unused for this long (or set {IDLE_ENV_VAR}; default {DEFAULT_IDLE_S})",
+    )
     args, _ = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO)
-    service = DemoService(app_models(args.model), peers=requested_peers(args.peer))
+    uploads = UploadStore.from_env(args.upload_memory_mb, args.upload_idle_s)
+    service = DemoService(app_models(args.model), peers=requested_peers(args.peer), uploads=uploads)
     load_error = service.load_models() if ZERO_GPU else service.warm_up()
     demo = build(service, load_error)
     # An MCP call gets each gr.State's default, None: the demo corpus, which is what a tool should search.
@@ -392,7 +421,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.launch(
         server_name=args.host,
         server_port=args.port,
-        max_file_size="10mb",
+        max_file_size=MAX_UPLOAD_BYTES,
         footer_links=["api"],
         app_kwargs={"routes": embeddings_router(api_models(service)).routes},  # /v1/... on the page's port
         mcp_server=True,  # the named endpoints as MCP tools at /gradio_api/mcp/

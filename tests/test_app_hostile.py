@@ -55,15 +55,11 @@ def generated(examples: int):
     )
 
 
-class PlanarMap:
+def planar_map(vectors: np.ndarray) -> EmbeddingMap:
     """A linear 2-D projection standing in for UMAP (whose numba compile takes tens of seconds): the map view's
     input handling is what is under test here; the UMAP fit is tested in ``test_app_client.py``."""
-
-    def __init__(self, vectors: np.ndarray) -> None:
-        self.basis = np.linalg.svd(vectors - vectors.mean(0), full_matrices=False)[2][:2].T
-
-    def transform(self, vectors: np.ndarray) -> np.ndarray:
-        return vectors @ self.basis
+    basis = np.linalg.svd(vectors - vectors.mean(0), full_matrices=False)[2][:2].T
+    return EmbeddingMap((vectors @ basis).astype(np.float32), np.arange(len(vectors)))
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +68,7 @@ def service(tmp_path_factory):
     assert service.warm_up() == ""
     for precision in Precision:
         vectors = service.index(None, precision).view(service.full_dim)
-        reducer = PlanarMap(vectors)
-        service.demo.maps.get(precision, lambda r=reducer, v=vectors: EmbeddingMap(r.transform(v), r))
+        service.demo.maps.get(precision, lambda v=vectors: planar_map(v))
     return service
 
 
@@ -85,7 +80,7 @@ def uploaded(service, tmp_path_factory):
     ids = ["fox-1", "<b>2</b>", "狐", "4", "[5](x)"]
     path.write_text("\n".join(f'{{"id": "{i}", "text": "{t}"}}' for i, t in zip(ids, texts, strict=True)) + "\n")
     _, state = call(service, "upload", str(path))
-    assert state.corpus.ids == ids
+    assert service.state(state).corpus.ids == ids
     return state
 
 
@@ -171,10 +166,13 @@ def test_embedding_map_places_only_a_readable_query(service, query, precision):
 )
 def test_neighbours_take_an_uploaded_id_and_refuse_the_rest(service, uploaded, passage_id, k):
     answer = call(service, "neighbours", passage_id, "fp32", k[0], uploaded)
-    known = str(passage_id) in uploaded.corpus.ids and not isinstance(passage_id, bool)
+    known = str(passage_id) in service.state(uploaded).corpus.ids and not isinstance(passage_id, bool)
     if known and k[1] is not None:
         summary, table = answer
-        assert len(table) == min(k[1], len(uploaded.corpus) - 1) and str(passage_id) not in table["id"].tolist()
+        assert (
+            len(table) == min(k[1], len(service.state(uploaded).corpus) - 1)
+            and str(passage_id) not in table["id"].tolist()
+        )
         assert "<" not in summary.replace("\\<", "") and "](" not in summary  # shown as text, see test_app_text_safety
     elif passage_id not in (None, ""):
         assert refused(answer)
@@ -187,7 +185,7 @@ def test_uploads_are_parsed_or_refused_naming_the_problem(service, tmp_path_fact
     path.write_bytes(content)
     answer = call(service, "upload", str(path))
     if not refused(answer):
-        corpus = answer[1].corpus
+        corpus = service.state(answer[1]).corpus
         assert len(corpus) >= 1 and all(text_problem(text) is None for text in corpus.texts)
 
 

@@ -29,6 +29,7 @@ from huggingface_hub.utils import filter_repo_objects
 from test_app_support import REPO, make_tiny_model, start_app
 
 from sse_demo.app.models import ModelSource, app_models
+from sse_demo.app.peer_models import SEED_PEERS
 from sse_demo.model import hub
 
 SPACE_COLOURS = {"red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray"}
@@ -204,7 +205,7 @@ def test_served_app_loads_the_published_pair_when_the_hub_answers(tmp_path):
         finally:
             process.terminate()
             process.wait(timeout=30)
-    assert ids == [hub.PUBLISHED_FP32, hub.PUBLISHED_Q4]
+    assert ids == [hub.PUBLISHED_FP32, hub.PUBLISHED_Q4, *SEED_PEERS]  # online, the seed peers come too
     assert "published" in config and "hub answered" in config and "could not be loaded" not in config
     np.testing.assert_array_equal(
         np.array(vector, dtype=np.float32), sse_demo.load_model(tiny).encode(["桜 cherry blossom"], dim=128)[0]

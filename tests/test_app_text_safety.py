@@ -11,7 +11,7 @@ import pytest
 from test_app_support import make_tiny_model
 
 from sse_demo.app.corpus import describe, parse_upload, upload_view
-from sse_demo.app.embedding_map import map_figure, neighbours_view
+from sse_demo.app.embedding_map import EmbeddingMap, map_figure, neighbours_view
 from sse_demo.app.formatting import html_text, markdown_text
 from sse_demo.app.models import choose_models
 from sse_demo.app.service import DemoService
@@ -67,14 +67,15 @@ def hostile_upload(tmp_path):
 
 def test_the_status_lines_of_an_upload_show_its_name_as_text(service, hostile_upload):
     message, state = upload_view(service, str(hostile_upload))
-    for markdown in (message, describe(state.corpus)):
+    for markdown in (message, describe(service.state(state).corpus)):
         assert not TAGS.search(rendered(markdown)), markdown
         assert hostile_upload.name in shown_text(markdown)
 
 
 def test_the_neighbours_summary_shows_the_passage_as_text(service, hostile_upload):
     state = upload_view(service, str(hostile_upload))[1]
-    for passage_id, text in zip(state.corpus.ids, state.corpus.texts, strict=True):
+    corpus = service.state(state).corpus
+    for passage_id, text in zip(corpus.ids, corpus.texts, strict=True):
         summary, _ = neighbours_view(service, passage_id, "fp32", 3, state)
         assert not TAGS.search(rendered(summary)), summary
         assert text in shown_text(summary)
@@ -89,7 +90,8 @@ def test_map_labels_escape_tags_for_plotly(hostile_upload):
     corpus = parse_upload(hostile_upload)
     import numpy as np
 
-    figure = map_figure(np.zeros((len(corpus), 2)), corpus, np.zeros((1, 2)), "<b>query</b>")
+    fitted = EmbeddingMap(np.zeros((len(corpus), 2), dtype=np.float32), np.arange(len(corpus)))
+    figure = map_figure(fitted, corpus, np.zeros((1, 2)), "<b>query</b>")
     labels = [label for trace in figure.data for label in (*trace.text, trace.name)]
     assert not any("<" in label for label in labels)
     assert any("&lt;b&gt;bold&lt;/b&gt;" in label for label in labels)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from sse_demo.app.formatting import markdown_text
 from sse_demo.app.inputs import InputError, Precision, strip_controls
 from sse_demo.app.state import CorpusState
+from sse_demo.app.uploads import UploadHandle, discard_upload
 from sse_demo.text import TextProblem, UndecodableFile, decode_text_file, lone_surrogate, text_problem
 
 if TYPE_CHECKING:
@@ -318,10 +319,13 @@ def _build(name: str, rows: list[dict], *, max_passages: int, max_chars: int) ->
     )
 
 
-def upload_view(service: DemoService, path: str | Path | None) -> tuple[str, CorpusState]:
+def upload_view(
+    service: DemoService, path: str | Path | None, previous: UploadHandle | None = None
+) -> tuple[str, UploadHandle]:
     """Read an uploaded .txt, .csv or .jsonl file into this visitor's own corpus and index it with the fp32 model.
 
-    Returns (message, the new corpus state): the message first, like every view, so errors take the same path.
+    Returns (message, the handle of the new upload): the message first, like every view, so errors take the same
+    path. The session's ``previous`` upload is dropped, and the server's copy of the file is deleted once read.
     """
     if not path:
         raise InputError("No file was uploaded. / ファイルがアップロードされていません。")
@@ -329,11 +333,16 @@ def upload_view(service: DemoService, path: str | Path | None) -> tuple[str, Cor
         raise InputError(
             f"The upload must be a file, got {type(path).__name__}. / ファイルをアップロードしてください。"
         )
-    corpus = parse_upload(path)
+    try:
+        corpus = parse_upload(path)
+    finally:
+        discard_upload(path)
     state = CorpusState(corpus)
     start = time.perf_counter()
     service.index(state, Precision.FP32)
     seconds = time.perf_counter() - start
+    service.uploads.drop(previous)
+    handle = service.uploads.add(state)
     langs = ", ".join(f"{lang} {corpus.langs.count(lang)}" for lang in sorted(set(corpus.langs)))
     notes = " ".join(corpus.notes)
     message = (
@@ -341,4 +350,4 @@ def upload_view(service: DemoService, path: str | Path | None) -> tuple[str, Cor
         f"indexed in {seconds:.2f} s. Searches now use this corpus (this session only). {notes} / "
         f"{len(corpus):,}件の文章を読み込みました。"
     )
-    return message, state
+    return message, handle

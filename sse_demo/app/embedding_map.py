@@ -15,6 +15,7 @@ import numpy as np
 from sse_demo.app.formatting import TEXT_PREVIEW, frame, html_text, markdown_text, plotly
 from sse_demo.app.index import embed_query, hits_of, truncate_normalize
 from sse_demo.app.inputs import InputError, Precision, check_k, clean_query, shown
+from sse_demo.search.exact import top_k
 
 if TYPE_CHECKING:
     from sse_demo.app.corpus import Corpus
@@ -22,29 +23,53 @@ if TYPE_CHECKING:
     from sse_demo.app.state import CorpusState
 
 MIN_MAP_PASSAGES = 5
+MAX_MAP_PASSAGES = 1_000  # a larger corpus is mapped by an even sample of this many passages
+PLACE_NEIGHBOURS = 15
 NEIGHBOUR_COLUMNS = ["rank", "score", "id", "lang", "topic", "text"]
 
 
 @dataclass
 class EmbeddingMap:
-    """2-D coordinates of the corpus rows and the fitted reducer (to place new points)."""
+    """2-D coordinates of the mapped corpus rows (all of them, or an even sample of a large corpus)."""
 
-    coords: np.ndarray
-    reducer: object
+    coords: np.ndarray  # (m, 2) float32
+    rows: np.ndarray  # (m,) the corpus row of each point, ascending
 
-    def place(self, vectors: np.ndarray) -> np.ndarray:
-        """2-D coordinates of new vectors (e.g. the query) in the same map."""
-        return np.asarray(self.reducer.transform(np.atleast_2d(vectors)), dtype=np.float32)
+    @property
+    def nbytes(self) -> int:
+        return self.coords.nbytes + self.rows.nbytes
+
+    def place(self, matrix: np.ndarray, vector: np.ndarray, n_neighbors: int = PLACE_NEIGHBOURS) -> np.ndarray:
+        """2-D position of a new unit vector (e.g. the query): the similarity-weighted mean of its nearest mapped
+        passages' positions (``matrix`` is the corpus's unit-norm full-dim matrix), as UMAP starts a transform.
+
+        Keeping no fitted reducer keeps a map to a few kilobytes, and placing a point compiles nothing.
+        """
+        scores = matrix[self.rows] @ vector
+        nearest = top_k(scores, min(n_neighbors, len(scores)))
+        weights = np.clip(scores[nearest], 1e-6, None)
+        return (weights @ self.coords[nearest] / weights.sum())[None].astype(np.float32)
 
 
-def fit_map(vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = 15) -> EmbeddingMap:
-    """Fit UMAP with cosine distance (the similarity search uses) on unit-norm vectors."""
+def map_rows(n: int, max_points: int = MAX_MAP_PASSAGES) -> np.ndarray:
+    """Which corpus rows a map shows: all of them, or ``max_points`` spread evenly over the corpus."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, max_points).round().astype(np.int64))
+
+
+def fit_map(
+    vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = 15, max_points: int = MAX_MAP_PASSAGES
+) -> EmbeddingMap:
+    """Fit UMAP with cosine distance (the similarity search uses) on unit-norm vectors, at most ``max_points``
+    of them: a fit's time grows with the points (on a busy 2-core machine 1,000 took 5 s, 2,000 took 15 s)."""
     import umap
 
-    n_neighbors = max(2, min(n_neighbors, len(vectors) - 1))
+    rows = map_rows(len(vectors), max_points)
+    n_neighbors = max(2, min(n_neighbors, len(rows) - 1))
     reducer = umap.UMAP(n_neighbors=n_neighbors, metric="cosine", random_state=seed, n_jobs=1, init="random")
-    coords = reducer.fit_transform(vectors)
-    return EmbeddingMap(np.asarray(coords, dtype=np.float32), reducer)
+    coords = reducer.fit_transform(vectors[rows])
+    return EmbeddingMap(np.asarray(coords, dtype=np.float32), rows)
 
 
 def neighbours(matrix: np.ndarray, row: int, k: int) -> list[tuple[int, float]]:
@@ -72,11 +97,16 @@ def embedding_map_view(service: DemoService, query: object, precision: object, s
     seconds = time.perf_counter() - start
     placed = None
     if clean is not None:
-        placed = fitted.place(truncate_normalize(embed_query(service.model(precision), clean.text), index.dim)[None])
-    figure = map_figure(fitted.coords, st.corpus, placed, clean.text if clean else "")
-    summary = (
-        f"UMAP of {len(st.corpus):,} passages ({precision.value}, {index.dim} dims, cosine), ready in {seconds:.1f} s."
-    )
+        query = truncate_normalize(embed_query(service.model(precision), clean.text), index.dim)
+        placed = fitted.place(index.view(index.dim), query)
+    figure = map_figure(fitted, st.corpus, placed, clean.text if clean else "")
+    shown = f"{len(st.corpus):,} passages"
+    if len(fitted.rows) < len(st.corpus):
+        shown = (
+            f"{len(fitted.rows):,} of {len(st.corpus):,} passages (an even sample: a map of more takes minutes "
+            f"here) / {len(st.corpus):,}件中{len(fitted.rows):,}件を表示"
+        )
+    summary = f"UMAP of {shown} ({precision.value}, {index.dim} dims, cosine), ready in {seconds:.1f} s."
     return summary, figure
 
 
@@ -119,21 +149,23 @@ def neighbours_view(service: DemoService, passage_id: object, precision: object,
     return summary, frame(rows, NEIGHBOUR_COLUMNS)
 
 
-def map_figure(coords: np.ndarray, corpus: Corpus, query: np.ndarray | None, query_text: str) -> object:
-    """Scatter of the corpus map: colour by topic, symbol by language, the query as a star."""
+def map_figure(fitted: EmbeddingMap, corpus: Corpus, query: np.ndarray | None, query_text: str) -> object:
+    """Scatter of the mapped passages: colour by topic, symbol by language, the query as a star."""
     go = plotly()
     figure = go.Figure()
     symbols = {"en": "circle", "ja": "diamond"}
-    topics, langs = corpus.topics, corpus.langs
+    rows = fitted.rows.tolist()
+    topics, langs = [corpus.topics[i] for i in rows], [corpus.langs[i] for i in rows]
     for topic in sorted(set(topics)):
         for lang in sorted(set(langs)):
-            mask = [i for i, (t, la) in enumerate(zip(topics, langs, strict=True)) if t == topic and la == lang]
-            if not mask:
+            points = [p for p, (t, la) in enumerate(zip(topics, langs, strict=True)) if t == topic and la == lang]
+            if not points:
                 continue
+            mask = [rows[p] for p in points]
             figure.add_trace(
                 go.Scatter(
-                    x=coords[mask, 0],
-                    y=coords[mask, 1],
+                    x=fitted.coords[points, 0],
+                    y=fitted.coords[points, 1],
                     mode="markers",
                     name=html_text(f"{topic} · {lang}"),  # plotly renders tags and links in labels
                     legendgroup=topic,

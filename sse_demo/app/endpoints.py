@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from sse_demo.app.peers import peers_quality_view, peers_view
 from sse_demo.app.results import results_view
 from sse_demo.app.saturation import saturation_view
 from sse_demo.app.speed import speed_view
+from sse_demo.app.state import lower_thread_priority
 from sse_demo.app.tokens import tokens_view
 
 if TYPE_CHECKING:
@@ -44,6 +46,15 @@ PARAMETERS: dict[str, str] = {
     "MCP tools, which search the demo corpus.",
 }
 
+# Gradio runs each event in a concurrency group with a limit: searches and other quick views in one, the views
+# that encode or fit a whole corpus in another, so that a map fit or an upload runs beside searches, never ahead.
+# Heavy views also run in threads of their own at a lower CPU priority, so on a small CPU searches come first.
+SEARCH, HEAVY = "search", "heavy"
+CONCURRENCY_LIMITS = {SEARCH: 8, HEAVY: 2}
+HEAVY_THREADS = ThreadPoolExecutor(
+    CONCURRENCY_LIMITS[HEAVY], thread_name_prefix="heavy-view", initializer=lower_thread_priority
+)
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -55,30 +66,45 @@ class Endpoint:
     keep_outputs_on_error: bool = False  # on an error, leave every output but the message as it was
     mcp_tool: bool = True  # offered as an MCP tool (an MCP call keeps no per-visitor state between calls)
     parameters: Mapping[str, str] = field(default_factory=dict)  # this endpoint's own words for PARAMETERS
+    concurrency: str = SEARCH  # its Gradio concurrency group, a key of CONCURRENCY_LIMITS
 
 
 ENDPOINTS: dict[str, Endpoint] = {
     endpoint.api_name: endpoint
     for endpoint in (
         Endpoint("search", search_view),
-        Endpoint("quality", quality_view),
+        Endpoint("quality", quality_view, concurrency=HEAVY),
         # a bad upload keeps the visitor's corpus; its only output is that visitor's state, so it is no MCP tool
-        Endpoint("upload", upload_view, keep_outputs_on_error=True, mcp_tool=False),
-        Endpoint("compare", compare_view),
-        Endpoint("saturation", saturation_view),
+        Endpoint(
+            "upload",
+            upload_view,
+            keep_outputs_on_error=True,
+            mcp_tool=False,
+            parameters={"previous": "The session's previous upload, dropped when this one is read; kept by the page."},
+            concurrency=HEAVY,
+        ),
+        Endpoint("compare", compare_view, concurrency=HEAVY),  # its first call on an upload indexes it in 4-bit
+        Endpoint("saturation", saturation_view, concurrency=HEAVY),  # pools the whole corpus
         Endpoint(
             "embedding_map",
             embedding_map_view,
             gpu_seconds=120,
             keep_outputs_on_error=True,
             parameters={"query": "A text to place on the map as a star; empty for none."},
+            concurrency=HEAVY,
         ),
         Endpoint("neighbours", neighbours_view),
         Endpoint("tokens", tokens_view),
-        Endpoint("speed", speed_view, parameters={"query": "The query whose search is timed stage by stage."}),
+        Endpoint(
+            "speed",
+            speed_view,
+            parameters={"query": "The query whose search is timed stage by stage."},
+            concurrency=HEAVY,
+        ),
         Endpoint("results", results_view),
-        Endpoint("peers", peers_view, gpu_seconds=120),  # the first call may fetch the peers from the hub
-        Endpoint("peers_quality", peers_quality_view, gpu_seconds=120),
+        # the first call may fetch the peers from the hub, and indexes the corpus with each
+        Endpoint("peers", peers_view, gpu_seconds=120, concurrency=HEAVY),
+        Endpoint("peers_quality", peers_quality_view, gpu_seconds=120, concurrency=HEAVY),
     )
 }
 
@@ -89,6 +115,8 @@ def bind(endpoint: Endpoint, service: DemoService) -> Callable:
     view = endpoint.view
 
     def handler(*inputs):
+        if endpoint.concurrency == HEAVY:
+            return HEAVY_THREADS.submit(view, service, *inputs).result()
         return view(service, *inputs)
 
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)

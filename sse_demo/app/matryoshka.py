@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sse_demo.app.formatting import TEXT_PREVIEW, frame, human_bytes
-from sse_demo.app.index import CorpusIndex, Hit, StageTimes, embed_query, overlap, ranks, truncate_normalize
+from sse_demo.app.index import CorpusIndex, Hit, StageTimes, embed_query, overlap, ranks
 from sse_demo.app.inputs import Precision, check_dim, check_k, clean_query
 from sse_demo.model import MATRYOSHKA_DIMS
 from sse_demo.search.exact import top_k
@@ -65,11 +65,10 @@ def dial_costs(
     full = bytes_per_vector(index.dim) * len(index.corpus)
     rows = []
     for dim in ladder(index.dim) if dims is None else dims:
-        matrix = index.view(dim)
         timings = []
         for _ in range(repeats):
             start = time.perf_counter()
-            top_k(matrix @ truncate_normalize(query_raw, dim), k)
+            top_k(index.scores(query_raw, dim), k)
             timings.append((time.perf_counter() - start) * 1e3)
         size = bytes_per_vector(dim) * len(index.corpus)
         rows.append(DialCost(dim, bytes_per_vector(dim), size, 1 - size / full, float(np.median(timings))))

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from sse_demo.model.peers import PeerModel
 
 OWN_DIM = "own"
-DIM_CHOICES = (OWN_DIM, "512", "256")  # each model at its own width, or cut to a common one
+COMMON_DIMS = (512, 256)  # the widths every model can be cut to, beside its own
+DIM_CHOICES = (OWN_DIM, *map(str, COMMON_DIMS))  # each model at its own width, or cut to a common one
 ENCODE_SAMPLE = 1_000  # passages timed for "encode ms / 1,000 texts"
 # Labelled sets for NDCG@10, when ../shared/eval (or SSE_EVAL_DIR) holds them: English (the English peer's),
 # Japanese (the Japanese peer's) and cross-lingual (SSE's bilingual claim); a seeded query sample of each.

@@ -1,8 +1,9 @@
 """The page's lifecycle: the two models, the demo corpus, each corpus's indexes and maps, and caches.
 
-``DemoService`` owns the fp32 and 4-bit models (the second loaded on first use) and the demo corpus. A
-visitor's upload lives in a :class:`CorpusState` that the page keeps per session; ``None`` means the demo
-corpus. What each view computes and shows lives beside its computation (``matryoshka``, ``compare``,
+``DemoService`` owns the fp32 and 4-bit models (the second loaded on first use), the demo corpus, and the
+visitors' uploads in one :class:`~sse_demo.app.uploads.UploadStore` under a memory cap. A session keeps an
+:class:`~sse_demo.app.uploads.UploadHandle` (``None`` means the demo corpus).
+What each view computes and shows lives beside its computation (``matryoshka``, ``compare``,
 ``saturation``, ...); ``sse_demo.app.endpoints`` lists them.
 
 No lock is held across model or index work for more than its own key: loading the 4-bit model, indexing one
@@ -13,12 +14,10 @@ the answer.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,7 +27,9 @@ from sse_demo.app.index import CorpusIndex, embed_query
 from sse_demo.app.inputs import InputError, Precision
 from sse_demo.app.matryoshka import ladder
 from sse_demo.app.models import ModelChoice
-from sse_demo.app.state import CorpusState, LoadFailed, LoadOnce, OncePerKey
+from sse_demo.app.peers import COMMON_DIMS
+from sse_demo.app.state import CorpusState, LoadFailed, LoadOnce, OncePerKey, lower_thread_priority
+from sse_demo.app.uploads import UploadHandle, UploadStore
 from sse_demo.model import MATRYOSHKA_DIMS, SSEModel
 
 if TYPE_CHECKING:
@@ -57,11 +58,13 @@ class DemoService:
         retry_after_s: float = RETRY_AFTER_S,
         clock: Callable[[], float] = time.monotonic,
         peers: Sequence[str] = (),
+        uploads: UploadStore | None = None,
     ) -> None:
         self.choice = choice
         self.peer_names = tuple(peers)  # static peers for the Peers tab (sse_demo.app.peer_models), loaded on use
         self._peers = LoadOnce(_load_peer, retry_after_s=retry_after_s, clock=clock)
         self.demo = CorpusState(demo_corpus or load_demo_corpus())
+        self.uploads = uploads if uploads is not None else UploadStore()
         self.retry_after_s = retry_after_s
         self._clock = clock
         self._models: dict[Precision, SSEModel] = {}
@@ -150,27 +153,40 @@ class DemoService:
 
     # -- corpora, indexes and maps --------------------------------------------------------------------------
 
-    def state(self, state: CorpusState | None) -> CorpusState:
-        """The visitor's corpus state, or the demo corpus's for ``None``."""
+    def state(self, state: UploadHandle | CorpusState | None) -> CorpusState:
+        """The visitor's corpus state: the upload behind a handle (or an
+        :class:`~sse_demo.app.uploads.UploadExpired` saying it is gone), or the demo corpus's for ``None``."""
+        self.uploads.sweep()
+        if isinstance(state, UploadHandle):
+            return self.uploads.get(state)
         return state if isinstance(state, CorpusState) else self.demo
 
-    def index(self, state: CorpusState | None, precision: Precision) -> CorpusIndex:
+    def index(self, state: UploadHandle | CorpusState | None, precision: Precision) -> CorpusIndex:
         """The corpus encoded by the ``precision`` model (built once per corpus and precision)."""
         state = self.state(state)
         model = self.model(precision)
-        return state.indexes.get(precision, lambda: CorpusIndex.build(model, state.corpus, self.dims))
+        return self._built(state, state.indexes, precision, lambda: CorpusIndex.build(model, state.corpus, self.dims))
 
-    def peer_index(self, state: CorpusState | None, name: str) -> CorpusIndex:
+    def peer_index(self, state: UploadHandle | CorpusState | None, name: str) -> CorpusIndex:
         """The corpus encoded by the peer ``name`` (built once per corpus and peer, like the SSE indexes)."""
         state = self.state(state)
         peer = self.peer(name)
-        return state.indexes.get(("peer", name), lambda: CorpusIndex.build(peer, state.corpus))
+        build = lambda: CorpusIndex.build(peer, state.corpus, COMMON_DIMS)  # noqa: E731
+        return self._built(state, state.indexes, ("peer", name), build)
 
-    def map(self, state: CorpusState | None, precision: Precision) -> EmbeddingMap:
+    def map(self, state: UploadHandle | CorpusState | None, precision: Precision) -> EmbeddingMap:
         """The UMAP map of the corpus under ``precision`` at full dim (fitted once per corpus and precision)."""
         state = self.state(state)
         index = self.index(state, precision)
-        return state.maps.get(precision, lambda: fit_map(index.view(index.dim)))
+        return self._built(state, state.maps, precision, lambda: fit_map(index.view(index.dim)))
+
+    def _built(self, state: CorpusState, cache: OncePerKey, key: Hashable, build: Callable):
+        """``cache``'s value for ``key`` (a precision, or a peer's); a new one counts against the upload memory cap."""
+        if key in cache:
+            return cache.get(key, build)
+        value = cache.get(key, build)
+        self.uploads.grew(state)
+        return value
 
     def searched(self) -> None:
         """Note that a search has been answered: the background map may start."""
@@ -200,8 +216,7 @@ class DemoService:
 
         def work() -> None:
             self._searched.wait(wait_s)
-            with contextlib.suppress(OSError):  # lower this thread's priority where the OS allows it
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            lower_thread_priority()
             try:
                 self.map(None, Precision.FP32)
             except Exception:  # a failed pre-warm only means the first map is slow; say so in the log

@@ -6,6 +6,9 @@ its indexes and maps, each built once per precision. Building one never waits on
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -15,6 +18,13 @@ if TYPE_CHECKING:
     from sse_demo.app.corpus import Corpus
 
 T = TypeVar("T")
+BACKGROUND_NICENESS = 10  # how much lower than searches heavy work runs (Linux: per thread)
+
+
+def lower_thread_priority(niceness: int = BACKGROUND_NICENESS) -> None:
+    """Run the calling thread at a lower CPU priority, where the OS allows it: heavy work yields to searches."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
 class OncePerKey:
@@ -30,6 +40,11 @@ class OncePerKey:
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._values
+
+    def values(self) -> list:
+        """The values computed so far."""
+        with self._guard:
+            return list(self._values.values())
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The value of ``key``, computing it with ``compute()`` if no one has yet."""
@@ -52,6 +67,15 @@ class CorpusState:
     corpus: Corpus
     indexes: OncePerKey = field(default_factory=OncePerKey, repr=False)
     maps: OncePerKey = field(default_factory=OncePerKey, repr=False)
+
+    def nbytes(self) -> int:
+        """Memory this corpus holds: its texts and ids (the string objects and their lists), the other columns'
+        lists, and every index and map built so far (each counts its own arrays in ``nbytes``)."""
+        corpus = self.corpus
+        strings = sum(sys.getsizeof(s) for s in (*corpus.texts, *corpus.ids))
+        lists = sum(sys.getsizeof(column) for column in (corpus.texts, corpus.ids, corpus.langs, corpus.topics))
+        built = sum(value.nbytes for value in (*self.indexes.values(), *self.maps.values()))
+        return strings + lists + sys.getsizeof(corpus.pairs) + built
 
 
 class LoadFailed(Exception):
