@@ -10,7 +10,7 @@ from sse_demo.app.index import CorpusIndex, Hit, overlap, ranks, top_k, truncate
 from sse_demo.app.labelled import demo_pair_sets, labelled_sets
 from sse_demo.app.matryoshka import bytes_per_vector, dial_costs, rank_shifts
 from sse_demo.app.models import ModelRef, ModelSource, checkpoint_bytes, choose_models, files_bytes, requested_model
-from sse_demo.app.results import PUBLISHED_CSV, measured_csv, measured_markdown, read_table, side_by_side
+from sse_demo.app.results import PUBLISHED_CSV, measured_csv, read_table, side_by_side
 from sse_demo.app.saturation import DyTParams, per_dim_rate, saturation
 from sse_demo.app.tokens import inspect_tokens, token_shares
 from sse_demo.evaluation.beir import default_eval_dir
@@ -210,12 +210,6 @@ def test_measured_numbers_are_found_and_set_beside_the_published(tmp_path):
 
 def test_no_measured_csv_in_an_empty_docs_folder(tmp_path):
     assert measured_csv(tmp_path) is None
-
-
-def test_the_results_page_is_read_when_written(tmp_path):
-    assert measured_markdown(tmp_path) is None
-    (tmp_path / "results.md").write_text("# Results\n", encoding="utf-8")
-    assert measured_markdown(tmp_path) == "# Results\n"
 
 
 def test_unknown_tokens_of_a_unigram_tokenizer_are_flagged():

@@ -1,17 +1,48 @@
-"""The Results tab finds the project's docs in a source checkout, through ``SSE_DOCS_DIR``, or says it has none."""
+"""The Results tab: the project's NDCG@10 matrix from ``docs/results.md`` (parsed, checked on the real file), one
+compact table and chart with the full tables linked, the published NanoBEIR table, and clear notes when there is
+nothing to show."""
 
 import shutil
 import subprocess
 import sys
+from types import SimpleNamespace
 
+import pytest
 from test_app_support import REPO
 
-from sse_demo.app.results import find_docs_dir, results_view
+from sse_demo.app.results import (
+    MATRIX_SECTION,
+    find_docs_dir,
+    markdown_section,
+    markdown_table,
+    ndcg_matrix,
+    results_view,
+)
 
+REAL_RESULTS = REPO / "docs" / "results.md"
+MAX_ROWS = 20  # the compact table fits one screen
 INSTALLED_CHECK = """
 from sse_demo.app.results import PUBLISHED_CSV, find_docs_dir, results_view
-summary, table, figure, page = results_view(None)
-print(find_docs_dir(), PUBLISHED_CSV.is_file(), len(table), "installed without" in page, sep="|")
+summary, table, figure, published = results_view(None)
+print(find_docs_dir(), PUBLISHED_CSV.is_file(), len(published), len(table), "installed without" in summary, sep="|")
+"""
+SMALL_RESULTS = """# Retrieval results
+
+## NDCG@10
+
+| system | set-a | set-b | mean |
+|---|---|---|---|
+| SSE fp32 d512 | 0.5000 | 0.7000 | 0.6000 |
+| SSE fp32 d256 | 0.4000 | 0.6000 | 0.5000 |
+| SSE 4-bit d512 | 0.4900 | 0.6900 | 0.5900 |
+| BM25 (SSE tokenizer) | 0.6000 | 0.0100 | 0.3050 |
+| some-peer | 0.3000 * |  |  |
+
+## Ablation
+
+| variant | mean |
+|---|---|
+| no DyT | 0.1 |
 """
 
 
@@ -19,17 +50,104 @@ def test_a_source_checkout_finds_its_docs():
     assert find_docs_dir({}) == REPO / "docs"
 
 
-def test_the_environment_names_the_docs_folder(tmp_path):
-    assert find_docs_dir({"SSE_DOCS_DIR": str(tmp_path)}) == tmp_path
-    (tmp_path / "results.md").write_text("# Measured here\n", encoding="utf-8")
-    *_, page = results_view(None, docs_dir=tmp_path)
-    assert page == "# Measured here\n"
-
-
 def test_a_package_outside_a_checkout_has_no_docs(tmp_path):
     package = tmp_path / "site-packages" / "sse_demo"
     package.mkdir(parents=True)
     assert find_docs_dir({}, package) is None
+
+
+def test_the_real_matrix_agrees_with_the_real_all_metrics_table():
+    """The parser on the file the evaluation wrote: each SSE and BM25 score of the matrix is the ndcg@10 of the same
+    (set, system) in the long "All metrics" table of the same file."""
+    text = REAL_RESULTS.read_text(encoding="utf-8")
+    matrix = ndcg_matrix(text)
+    long = {
+        (row["set"], row["system"]): row["ndcg@10"] for row in markdown_table(markdown_section(text, "All metrics"))
+    }
+    sets = sorted({s for s, _ in long})
+    assert 0 < len(matrix) <= MAX_ROWS
+    assert [c for c in matrix[0] if c not in ("system", "sampled", "EN mean", "mean")] == sets
+    systems = [row["system"] for row in matrix]
+    assert {"SSE fp32 d512", "SSE 4-bit d512"} <= set(systems) and any(s.startswith("BM25") for s in systems)
+    compared = 0
+    for row in matrix:
+        for name in sets:
+            if row[name] is not None and not row["sampled"]:
+                assert row[name] == pytest.approx(float(long[(name, row["system"])]), abs=1e-9)
+                compared += 1
+    assert compared >= 2 * len(sets)
+
+
+def test_the_view_is_compact_and_links_to_the_full_tables(tmp_path):
+    (tmp_path / "results.md").write_text(SMALL_RESULTS, encoding="utf-8")
+    summary, table, figure, published = results_view(None, docs_dir=tmp_path, environ={"SPACE_ID": "someone/sse"})
+    assert list(table.columns) == ["system", "set-a", "set-b", "mean"]
+    assert table["system"].tolist() == [
+        "SSE fp32 d512",
+        "SSE fp32 d256",
+        "SSE 4-bit d512",
+        "BM25 (SSE tokenizer)",
+        "some-peer *",
+    ]
+    assert table.loc[4, "set-a"] == 0.3 and table.loc[4, "set-b"] != table.loc[4, "set-b"]  # empty cell: NaN
+    assert "https://huggingface.co/spaces/someone/sse/blob/main/docs/results.md" in summary
+    assert str(tmp_path / "results.md") in summary  # where the file is locally
+    assert len(published) == 28  # the published table, folded below
+    # the chart: one bar group per system at its full dim (d256 left to the table), sets only, axis from 0
+    assert [trace.name for trace in figure.data] == [
+        "SSE fp32 d512",
+        "SSE 4-bit d512",
+        "BM25 (SSE tokenizer)",
+        "some-peer *",
+    ]
+    assert all(list(trace.x) in (["set-a", "set-b"], ["set-a"]) for trace in figure.data)
+    assert figure.layout.yaxis.range[0] == 0
+
+
+def test_without_a_space_the_link_is_the_repository_path(tmp_path):
+    (tmp_path / "results.md").write_text(SMALL_RESULTS, encoding="utf-8")
+    summary, *_ = results_view(None, docs_dir=tmp_path, environ={})
+    assert "`docs/results.md` in the repository" in summary and "huggingface.co" not in summary
+
+
+def test_the_real_view_fits_one_screen():
+    summary, table, figure, _ = results_view(None, environ={})
+    assert 0 < len(table) <= MAX_ROWS and len(table.columns) <= 12
+    assert "docs/results.md" in summary and len(figure.data) < len(table)
+
+
+def test_loaded_peers_are_named_with_where_to_measure_them(tmp_path):
+    service = SimpleNamespace(peer_names=("org/peer-a",))
+    summary, *_ = results_view(service, docs_dir=tmp_path)
+    assert "`org/peer-a`" in summary and "Peers tab" in summary
+
+
+def test_a_section_ends_at_the_next_heading_of_its_level():
+    section = markdown_section(SMALL_RESULTS, MATRIX_SECTION)
+    assert "some-peer" in section and "no DyT" not in section
+    assert markdown_table(markdown_section(SMALL_RESULTS, "ablation")) == [{"variant": "no DyT", "mean": "0.1"}]
+    assert markdown_section(SMALL_RESULTS, "Missing") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("# Results\n\nnothing measured\n", 'no "## NDCG@10" section'),
+        ("## NDCG@10\n\nno table here\n", 'no table with a "system" column'),
+        ("## NDCG@10\n\n| system | a |\n|---|---|\n| SSE fp32 d512 | n/a |\n", "'n/a' is not a score"),
+    ],
+)
+def test_a_malformed_results_file_gets_a_note_not_a_crash(tmp_path, text, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        ndcg_matrix(text)
+    (tmp_path / "results.md").write_text(text, encoding="utf-8")
+    summary, table, _, published = results_view(None, docs_dir=tmp_path)
+    assert message in summary and "could not be read" in summary and len(table) == 0 and len(published) == 28
+
+
+def test_a_docs_folder_without_results_says_how_to_make_them(tmp_path):
+    summary, table, *_ = results_view(None, docs_dir=tmp_path)
+    assert "bench/eval_all.py" in summary and len(table) == 0
 
 
 def test_an_installed_copy_shows_the_published_table_and_says_why_no_measurements(tmp_path):
@@ -40,4 +158,4 @@ def test_an_installed_copy_shows_the_published_table_and_says_why_no_measurement
         [sys.executable, "-c", INSTALLED_CHECK], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "None|True|28|True"
+    assert done.stdout.strip().splitlines()[-1] == "None|True|28|0|True"

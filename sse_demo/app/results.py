@@ -1,19 +1,23 @@
-"""The published NanoBEIR table of the 4-bit bilingual model, beside what this project measured (if it has).
+"""The Results tab: one compact view of what this project measured, with the full tables a link away.
 
-The published numbers are the app's own copy of ``../shared/spec/nanobeir-published.csv``. Measured NanoBEIR
-numbers are read from the first ``docs/**/*nanobeir*.csv`` with the same columns (language, dataset, ndcg@10,
-...). NanoBEIR needs the Hugging Face hub, so offline the project measures on local labelled sets instead and
-writes ``docs/results.md``: the page shows that file as it is.
+The numbers come from one place, ``docs/results.md`` (written by ``bench/eval_all.py``): its "NDCG@10" section is a
+matrix of systems (SSE fp32 and 4-bit at each Matryoshka dim, BM25, peers and teachers when the evaluation ran them)
+against the labelled sets. The tab shows that matrix and one chart of it, and links to the file for every metric.
 
-The published table is package data, so it ships with an installed package; ``docs/`` does not. The docs folder
-is ``$SSE_DOCS_DIR`` when set, else the ``docs/`` of the source checkout the package runs from; an installed
-package without either says so on the page instead of pretending nothing was measured.
+The published NanoBEIR table of the 4-bit bilingual model is the app's own copy of
+``../shared/spec/nanobeir-published.csv`` (package data, so it ships with an installed package), beside a measured
+NanoBEIR column read from the first ``docs/**/*nanobeir*.csv`` with the same columns, when one exists (NanoBEIR
+needs the Hugging Face hub).
+
+``docs/`` is ``$SSE_DOCS_DIR`` when set, else the ``docs/`` of the source checkout the package runs from; an
+installed package without either says so on the page instead of pretending nothing was measured.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +33,12 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]  # .../sse_demo
 DOCS_ENV = "SSE_DOCS_DIR"
 METRICS = ("ndcg@10", "mrr@10", "map@100")
 RESULTS_MD = "results.md"
+MATRIX_SECTION = "NDCG@10"  # the section of results.md holding the systems x sets matrix
+SAMPLED_MARK = "*"  # results.md marks a score measured on a sample of the queries
+SSE_SYSTEM = re.compile(r"^SSE (?P<precision>\S+) d(?P<dim>\d+)$")
+TABLE_RULE = re.compile(r"\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?")  # a pipe table's |---|---| line
+MEAN_COLUMNS = ("EN mean", "mean")
+SPACE_FILE_URL = "https://huggingface.co/spaces/{space}/blob/main/docs/" + RESULTS_MD
 
 
 def find_docs_dir(environ: Mapping[str, str] | None = None, package_dir: Path = PACKAGE_DIR) -> Path | None:
@@ -85,61 +95,190 @@ def side_by_side(published: list[dict], measured: list[dict] | None) -> list[dic
     return rows
 
 
-def measured_markdown(docs_dir: Path | None) -> str | None:
-    """The project's own results page (``docs/results.md``), if it has been written."""
-    path = docs_dir / RESULTS_MD if docs_dir is not None else None
-    return path.read_text(encoding="utf-8") if path is not None and path.is_file() else None
+def markdown_section(text: str, title: str) -> str | None:
+    """The body of the section headed ``title`` (any heading level, case-insensitive), up to the next heading of
+    the same or a higher level; ``None`` when there is no such section."""
+    lines = text.splitlines()
+    for start, line in enumerate(lines):
+        heading = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
+        if heading and heading[2].casefold() == title.casefold():
+            level = len(heading[1])
+            end = next(
+                (
+                    i
+                    for i in range(start + 1, len(lines))
+                    if (m := re.match(r"^(#{1,6})\s", lines[i])) and len(m[1]) <= level
+                ),
+                len(lines),
+            )
+            return "\n".join(lines[start + 1 : end])
+    return None
 
 
-def results_view(service: DemoService | None, *, docs_dir: Path | None = None):
-    """The published NanoBEIR table of the 4-bit bilingual model beside the project's measured numbers.
+def markdown_table(text: str) -> list[dict[str, str]]:
+    """The rows of the first pipe table in ``text`` (header, ``---`` separator, rows), as header -> cell text.
 
-    Returns (summary Markdown, table, figure, the project's results page or a note saying why there is none).
-    ``docs_dir`` defaults to :func:`find_docs_dir`; the service is not needed (the numbers are files).
+    Cells are stripped; an escaped pipe (``\\|``) stays inside its cell; a row with fewer cells is padded with "".
     """
-    docs_dir = docs_dir if docs_dir is not None else find_docs_dir()
-    measured_path = measured_csv(docs_dir)
-    rows = side_by_side(read_table(PUBLISHED_CSV), read_table(measured_path) if measured_path else None)
-    where = (
-        f"Measured NanoBEIR: `{measured_path.name}`."
-        if measured_path
-        else "NanoBEIR needs the Hugging Face hub, so the measured column stays empty offline; the project's own "
-        "measurements on local labelled sets are below."
+
+    def cells(line: str) -> list[str]:
+        parts = re.split(r"(?<!\\)\|", line.strip().strip("|") if line.strip() != "|" else "")
+        return [part.strip().replace("\\|", "|") for part in parts]
+
+    lines = text.splitlines()
+    for i in range(len(lines) - 1):
+        if lines[i].lstrip().startswith("|") and TABLE_RULE.fullmatch(lines[i + 1].strip()):
+            header = cells(lines[i])
+            rows = []
+            for line in lines[i + 2 :]:
+                if not line.lstrip().startswith("|"):
+                    break
+                row = cells(line)
+                rows.append(dict(zip(header, row + [""] * (len(header) - len(row)), strict=False)))
+            return rows
+    return []
+
+
+def score(cell: str) -> tuple[float | None, bool]:
+    """A matrix cell: the score (``None`` when empty) and whether it was measured on sampled queries."""
+    text = cell.strip()
+    sampled = text.endswith(SAMPLED_MARK)
+    text = text.removesuffix(SAMPLED_MARK).strip()
+    return (float(text) if text else None), sampled
+
+
+def ndcg_matrix(text: str) -> list[dict]:
+    """The systems x sets NDCG@10 matrix of a ``results.md``: one dict per system with ``system``, one float (or
+    ``None``) per set and mean column, and ``sampled`` (whether any score was on sampled queries).
+
+    Raises ``ValueError`` naming the problem when the section or its table is missing or a cell is not a number.
+    """
+    section = markdown_section(text, MATRIX_SECTION)
+    if section is None:
+        raise ValueError(f'no "## {MATRIX_SECTION}" section')
+    table = markdown_table(section)
+    if not table or "system" not in table[0]:
+        raise ValueError(f'the "{MATRIX_SECTION}" section has no table with a "system" column')
+    rows = []
+    for cells in table:
+        row: dict = {"system": cells["system"], "sampled": False}
+        for column, cell in cells.items():
+            if column == "system":
+                continue
+            try:
+                row[column], sampled = score(cell)
+            except ValueError:
+                raise ValueError(f"{cells['system']} / {column}: {cell!r} is not a score") from None
+            row["sampled"] |= sampled
+        rows.append(row)
+    return rows
+
+
+def full_dim_rows(rows: list[dict]) -> list[dict]:
+    """The rows a chart compares: SSE at its widest dim in each precision, and every other system (BM25, peers)."""
+    widest: dict[str, int] = {}
+    for row in rows:
+        if match := SSE_SYSTEM.match(row["system"]):
+            widest[match["precision"]] = max(widest.get(match["precision"], 0), int(match["dim"]))
+    return [
+        row
+        for row in rows
+        if not (match := SSE_SYSTEM.match(row["system"])) or int(match["dim"]) == widest[match["precision"]]
+    ]
+
+
+def results_link(environ: Mapping[str, str] | None = None, docs_dir: Path | None = None) -> str:
+    """Where the full tables are: the file on the Space (``SPACE_ID`` set), and where it is in a checkout."""
+    environ = os.environ if environ is None else environ
+    local = f"`docs/{RESULTS_MD}` in the repository" + (f", here `{docs_dir / RESULTS_MD}`" if docs_dir else "")
+    if environ.get("SPACE_ID"):
+        return f"[docs/{RESULTS_MD}]({SPACE_FILE_URL.format(space=environ['SPACE_ID'])}) in the Space's files; " + local
+    return local
+
+
+def matrix_figure(rows: list[dict], sets: list[str]) -> object:
+    """NDCG@10 per set, one bar per system at its full dim; the axis starts at 0."""
+    go = plotly()
+    figure = go.Figure()
+    for row in full_dim_rows(rows):
+        present = [name for name in sets if row.get(name) is not None]
+        name = row["system"] + (f" {SAMPLED_MARK}" if row["sampled"] else "")
+        figure.add_trace(go.Bar(x=present, y=[row[s] for s in present], name=name))
+    figure.update_layout(
+        title="NDCG@10 per labelled set (SSE at its full dim; every dim in the table)",
+        barmode="group",
+        yaxis={"range": [0, 1], "title": "NDCG@10"},
+        height=380,
+        legend={"orientation": "h", "y": -0.2},
     )
-    summary = (
-        "Published NanoBEIR results of the 4-bit bilingual SSE model "
-        "(RikkaBotan/quantized-stable-static-embedding-fast-retrieval-mrl-bilingual-ja-en). " + where
-    )
+    return figure
+
+
+def measured_view(docs_dir: Path | None, environ: Mapping[str, str] | None = None) -> tuple[str, object, object]:
+    """(summary Markdown, the NDCG@10 matrix as a table, its chart); the table is empty with a note when there is
+    nothing to show."""
+    go = plotly()
     if docs_dir is None:
-        page = (
+        note = (
             f"_This copy of sse_demo is installed without the project's `docs/` folder, so its measured results "
             f"cannot be shown here: set `{DOCS_ENV}` to a checkout's `docs/` folder. / インストールされた "
             f"パッケージには docs/ がありません。{DOCS_ENV} を設定してください。_"
         )
-    else:
-        page = measured_markdown(docs_dir) or (
-            f"_No `{RESULTS_MD}` in `{docs_dir}` yet: run `python bench/eval_all.py --out docs/results.md`._"
+        return note, frame([], ["system"]), go.Figure()
+    path = docs_dir / RESULTS_MD
+    if not path.is_file():
+        note = f"_No `{RESULTS_MD}` in `{docs_dir}` yet: run `python bench/eval_all.py --out docs/{RESULTS_MD}`._"
+        return note, frame([], ["system"]), go.Figure()
+    try:
+        rows = ndcg_matrix(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        return (
+            f"_`{path}` could not be read: {error}. / 結果ファイルを読めません。_",
+            frame([], ["system"]),
+            go.Figure(),
         )
-    columns = list(rows[0]) if rows else []
-    return summary, frame(rows, columns), results_bars(rows), page
+    columns = [c for c in rows[0] if c not in ("system", "sampled")]
+    sets = [c for c in columns if c not in MEAN_COLUMNS]
+    table = [
+        {"system": row["system"] + (f" {SAMPLED_MARK}" if row["sampled"] else ""), **{c: row[c] for c in columns}}
+        for row in rows
+    ]
+    summary = (
+        f"NDCG@10 measured by this project on {len(sets)} labelled sets ({', '.join(sets)}): SSE fp32 and 4-bit at "
+        f"each Matryoshka dim, BM25 over SSE's tokenizer, and the other systems the evaluation ran. "
+        f"`{SAMPLED_MARK}`: measured on a sample of the queries. Every metric (MRR@10, MAP@100, Recall@10/@100, "
+        f"query counts) and the command that made them: {results_link(environ, docs_dir)}. / "
+        f"評価セットでの NDCG@10。全指標は docs/{RESULTS_MD} にあります。"
+    )
+    return summary, frame(table, ["system", *columns]), matrix_figure(rows, sets)
 
 
-def results_bars(rows: list[dict]) -> object:
-    """Published (and measured, where present) NDCG@10 per dataset, English and Japanese."""
-    from plotly.subplots import make_subplots
+def results_view(
+    service: DemoService | None, *, docs_dir: Path | None = None, environ: Mapping[str, str] | None = None
+):
+    """The project's measured NDCG@10 (compact table and chart, full tables linked), and the published NanoBEIR
+    table of the 4-bit bilingual model beside any measured NanoBEIR numbers.
 
-    go = plotly()
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("English", "日本語 / Japanese"))
-    for col, lang in ((1, "en"), (2, "ja")):
-        mine = [r for r in rows if r["language"] == lang]
-        names = [r["dataset"].removeprefix("Nano") for r in mine]
-        bars = (("published ndcg@10", "published", "#1f77b4"), ("measured ndcg@10", "measured", "#ff7f0e"))
-        for key, name, color in bars:
-            if key == "published ndcg@10" or any(r[key] is not None for r in mine):
-                figure.add_trace(
-                    go.Bar(x=names, y=[r[key] for r in mine], name=name, marker={"color": color}, showlegend=col == 1),
-                    row=1,
-                    col=col,
-                )
-    figure.update_layout(title="NanoBEIR NDCG@10", barmode="group", height=420)
-    return figure
+    Returns (summary Markdown, measured table, measured chart, published NanoBEIR table). ``docs_dir`` defaults to
+    :func:`find_docs_dir`; the numbers are files, so the service is only asked which peers the app has.
+    """
+    docs_dir = docs_dir if docs_dir is not None else find_docs_dir(environ)
+    summary, table, figure = measured_view(docs_dir, environ)
+    peers = getattr(service, "peer_names", ())
+    if peers:
+        summary += (
+            f"\n\nPeers loaded in this app ({', '.join(f'`{name}`' for name in peers)}): their NDCG@10 on the "
+            "labelled sets is measured live on the Peers tab. / 比較モデルの NDCG@10 は「比較」タブで計測します。"
+        )
+    measured_path = measured_csv(docs_dir)
+    published = side_by_side(read_table(PUBLISHED_CSV), read_table(measured_path) if measured_path else None)
+    summary += (
+        "\n\nBelow: the published NanoBEIR results of the 4-bit bilingual SSE model "
+        "(RikkaBotan/quantized-stable-static-embedding-fast-retrieval-mrl-bilingual-ja-en), "
+        + (
+            f"with measured NanoBEIR from `{measured_path.name}`."
+            if measured_path
+            else "with no measured column: NanoBEIR needs the Hugging Face hub."
+        )
+    )
+    return summary, table, figure, frame(published, list(published[0]) if published else [])
