@@ -54,18 +54,22 @@ def resolve(name_or_path: str | Path | None, *, quantized: bool = False) -> Path
     return download(name)
 
 
-def download(repo_id: str) -> Path:
-    """Fetch a hub repo's checkpoint files (or reuse the local cache) and return the snapshot folder."""
+def download(repo_id: str, patterns: list[str] | None = None, *, offline_hint: str | None = None) -> Path:
+    """Fetch a hub repo's files matching ``patterns`` (default: a checkpoint's, ``HUB_FILES``), or reuse the local
+    cache, and return the snapshot folder; any failure is a ``ModelNotFoundError`` that says what to use offline."""
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(repo_id, allow_patterns=HUB_FILES))
+        return Path(snapshot_download(repo_id, allow_patterns=HUB_FILES if patterns is None else patterns))
     except Exception as error:  # offline, unknown repo, auth: all end the same way for the user
+        hint = offline_hint or (
+            f"Offline alternatives: load_model() for the bundled model ({BUNDLED_FP32.name}), "
+            "load_model(quantized=True) for its 4-bit twin, or load_model('path/to/folder') for a checkpoint folder "
+            "you downloaded"
+        )
         raise ModelNotFoundError(
             f"could not fetch {repo_id!r} from the Hugging Face hub ({type(error).__name__}: {error}). "
-            f"The hub may be unreachable from here. Offline alternatives: load_model() for the bundled model "
-            f"({BUNDLED_FP32.name}), load_model(quantized=True) for its 4-bit twin, or load_model('path/to/folder') "
-            f"for a checkpoint folder you downloaded"
+            f"The hub may be unreachable from here. {hint}"
         ) from error
 
 

@@ -24,6 +24,7 @@ from safetensors import safe_open
 
 from sse_demo.errors import CheckpointError, ModelNotFoundError
 from sse_demo.model.cpu_encode import token_bounds
+from sse_demo.model.hub import download
 from sse_demo.model.module import normalize_numpy
 from sse_demo.model.static import _check_texts, resolve_device
 
@@ -274,14 +275,9 @@ def _has_tensor(path: Path, key: str) -> bool:
 
 
 def _download(repo_id: str, patterns: list[str]) -> Path:
-    """A hub repo's files matching ``patterns`` (or the local cache's), as a snapshot folder."""
-    from huggingface_hub import snapshot_download
-
-    try:
-        return Path(snapshot_download(repo_id, allow_patterns=patterns))
-    except Exception as error:  # offline, unknown repo, auth: all end the same way for the user
-        raise ModelNotFoundError(
-            f"could not fetch the peer {repo_id!r} from the Hugging Face hub ({type(error).__name__}: {error}). "
-            f"The hub may be unreachable from here. Offline alternative: load_peer('path/to/folder') with a folder "
-            f"you downloaded. {SUPPORTED}"
-        ) from error
+    """A peer repo's files matching ``patterns`` (or the local cache's), as a snapshot folder."""
+    return download(
+        repo_id,
+        patterns,
+        offline_hint=f"Offline alternative: load_peer('path/to/folder') with a folder you downloaded. {SUPPORTED}",
+    )
