@@ -306,28 +306,42 @@ def unpack_catalogues(debs: Sequence[Path], root: Path) -> Path:
     return unpack_debs(debs, root) / MO_SUBDIR
 
 
+MAX_CHARS = 2000
+"""Training texts are cut to this many characters (a few descriptions and catalogue entries run far longer)."""
+
+
+def normalise(text: str, max_chars: int = MAX_CHARS) -> str:
+    """Whitespace collapsed to single spaces, cut to ``max_chars``: the one form both training texts and eval texts
+    take before they are compared, so an eval text never escapes the overlap filter by its spacing or length."""
+    return " ".join(text.split())[:max_chars]
+
+
 def eval_texts(eval_dir: Path | None) -> set[str]:
-    """Every query, title+text and text of the BEIR folders under ``eval_dir``, stripped, for exact-match dedupe."""
+    """Every query, title, text and "title text" of the BEIR folders under ``eval_dir``, normalised as training
+    texts are, for the exact-match overlap filter (blank lines in the files are skipped)."""
     texts: set[str] = set()
     if eval_dir is None or not eval_dir.is_dir():
         return texts
     for path in sorted(eval_dir.glob("*/*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
             row = json.loads(line)
-            text = str(row.get("text", "")).strip()
-            title = str(row.get("title", "")).strip()
-            texts.update(t for t in (text, title, f"{title} {text}".strip()) if t)
+            text, title = str(row.get("text", "")), str(row.get("title", ""))
+            texts.update(normalise(t) for t in (text, title, f"{title} {text}"))
+    texts.discard("")
     return texts
 
 
-def clean(pairs: Iterable[Pair], banned: set[str], max_chars: int = 2000) -> tuple[list[Pair], int]:
-    """Normalise whitespace, drop empty, self-pairs and eval-overlapping pairs, dedupe; returns (pairs, dropped)."""
+def clean(pairs: Iterable[Pair], banned: set[str], max_chars: int = MAX_CHARS) -> tuple[list[Pair], int]:
+    """Normalise (``normalise``), drop empty, self-pairs and pairs with a text in ``banned``, dedupe; returns (pairs,
+    dropped). ``banned`` must be normalised the same way (``eval_texts`` does)."""
     seen: set[tuple[str, str]] = set()
     kept: list[Pair] = []
     dropped = 0
     for pair in pairs:
-        anchor = " ".join(pair.anchor.split())[:max_chars]
-        positive = " ".join(pair.positive.split())[:max_chars]
+        anchor = normalise(pair.anchor, max_chars)
+        positive = normalise(pair.positive, max_chars)
         if not anchor or not positive or anchor == positive:
             continue
         if anchor in banned or positive in banned:
