@@ -10,20 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from sse_demo.train.data import (
-    Pair,
-    Source,
-    clean,
-    debian_pairs,
-    eval_texts,
-    fetch_catalogues,
-    gettext_pairs,
-    ict_pairs,
-    language,
-    parse_debian_translation,
-    unpack_catalogues,
-    wordnet_pairs,
-)
+from sse_demo.train.data import clean, eval_texts
+from sse_demo.train.pair import Pair, Source, language
+from sse_demo.train.sources.debian import debian_pairs, ict_pairs, parse_debian_translation
+from sse_demo.train.sources.gettext_catalogues import fetch_catalogues, gettext_pairs, unpack_catalogues
+from sse_demo.train.sources.wordnet import wordnet_pairs
 
 TRANSLATION = """Package: foo
 Description-md5: aaa
