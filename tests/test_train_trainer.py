@@ -169,3 +169,13 @@ def test_start_model_widens_the_table_and_sets_alpha(tmp_path: Path, tokenizer: 
     np.testing.assert_array_equal(table[:, :64], arrays(init)["embedding"])
     np.testing.assert_allclose(np.linalg.norm(table[:, 64:], axis=1), np.linalg.norm(table[:, :64], axis=1), rtol=1e-5)
     assert (start.dim, set(arrays(start)["alpha"].tolist())) == (128, {3.0})
+
+
+def test_start_model_scales_the_table(tmp_path: Path, tokenizer: Tokenizer) -> None:
+    from sse_demo.train.__main__ import start_model
+
+    init = toy_model(tokenizer)
+    init.save(tmp_path / "init")
+    start = start_model(tmp_path / "init", None, None, seed=0, table_scale=4.0)
+    np.testing.assert_allclose(arrays(start)["embedding"], 4 * arrays(init)["embedding"], rtol=1e-6)
+    assert set(arrays(start)["alpha"].tolist()) == {0.5}

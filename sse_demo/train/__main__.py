@@ -37,17 +37,17 @@ def parse_stage(text: str) -> Stage:
     return Stage(batch_size=int(parts[0]), learning_rate=float(parts[1]), epochs=epochs, grad_accum=accum)
 
 
-def start_model(init: Path, dim: int | None, dyt_alpha: float | None, seed: int):
-    """The model training starts from: ``init``, widened to ``dim`` (``distill.widen_table``), alpha set to
-    ``dyt_alpha`` in every dimension."""
+def start_model(init: Path, dim: int | None, dyt_alpha: float | None, seed: int, table_scale: float = 1.0):
+    """The model training starts from: ``init``, widened to ``dim`` (``distill.widen_table``), its table multiplied
+    by ``table_scale``, alpha set to ``dyt_alpha`` in every dimension."""
     from sse_demo.model import SSEModel
     from sse_demo.train.distill import widen_table
 
     model = SSEModel.from_pretrained(init, device="cpu")
-    if dim is not None and dim != model.dim:
-        weights = arrays(model)
-        weights["embedding"] = widen_table(weights["embedding"], dim, seed)
-        model = SSEModel.from_arrays(model.tokenizer, weights["embedding"], device="cpu")
+    if (dim is not None and dim != model.dim) or table_scale != 1.0:
+        table = arrays(model)["embedding"]
+        table = widen_table(table, dim, seed) if dim is not None else table
+        model = SSEModel.from_arrays(model.tokenizer, table * np.float32(table_scale), device="cpu")
     if dyt_alpha is not None:
         set_dyt(model, {"alpha": np.full(model.dim, dyt_alpha, np.float32)})
     return model
@@ -90,12 +90,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-dyt", action="store_true", help="train and save a plain mean of token rows (StaticEmbedding), no DyT"
     )
+    parser.add_argument("--table-scale", type=float, default=1.0, help="multiply the init table by this first")
     parser.add_argument("--dim", type=int, default=None, help="widen the init to this many dims with random columns")
     args = parser.parse_args(argv)
     stages = SPEC_STAGES if args.spec_schedule else tuple(args.stage or SMALL_STAGES)
     started = time.perf_counter()
     dataset = load_pairs(args.data / "pairs.jsonl", args.sources, args.limit, by_source=not args.mixed_batches)
-    start = start_model(args.init, args.dim, args.dyt_alpha, args.seed)
+    start = start_model(args.init, args.dim, args.dyt_alpha, args.seed, args.table_scale)
     base = arrays(SSEModel.from_pretrained(args.wise_ft_base, device="cpu")) if args.wise_ft_base else arrays(start)
     dims = (start.dim, *(d for d in MATRYOSHKA_DIMS if d < start.dim))
     model = train(
