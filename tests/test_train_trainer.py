@@ -10,7 +10,7 @@ import pytest
 from tokenizers import Tokenizer
 
 import sse_demo
-from sse_demo.train.trainer import Stage, interpolate, load_pairs, save_checkpoints, train
+from sse_demo.train.trainer import Stage, arrays, interpolate, load_pairs, save_checkpoints, train
 
 pytest.importorskip("datasets", reason="training needs the `datasets` package (pip install datasets==5.2.0)")
 pytest.importorskip("accelerate", reason="ST's trainer needs `accelerate` (pip install accelerate==1.15.0)")
@@ -125,3 +125,57 @@ def test_interpolate_averages_each_array() -> None:
 def test_interpolate_rejects_weights_outside_unit_interval() -> None:
     with pytest.raises(ValueError, match="interpolation weight"):
         interpolate({}, {}, 1.5)
+
+
+def test_dyt_lr_scale_zero_freezes_dyt_while_the_table_learns(tokenizer: Tokenizer, tmp_path: Path) -> None:
+    model = toy_model(tokenizer)
+    before = arrays(model)
+    stage = Stage(batch_size=5, learning_rate=0.1, warmup_ratio=0.0)
+    train(model, toy_dataset(), tmp_path, stages=[stage], dims=(64, 32), dyt_lr_scale=0.0)
+    after = arrays(model)
+    assert all(np.array_equal(before[name], after[name]) for name in ("alpha", "beta", "bias"))
+    assert not np.array_equal(before["embedding"], after["embedding"])
+
+
+def test_dyt_lr_scale_moves_dyt_at_its_own_rate(tokenizer: Tokenizer, tmp_path: Path) -> None:
+    stage = Stage(batch_size=5, learning_rate=0.01, warmup_ratio=0.0)
+    moved = {}
+    for scale in (1.0, 10.0):
+        model = toy_model(tokenizer)
+        train(model, toy_dataset(), tmp_path / str(scale), stages=[stage], dims=(64,), dyt_lr_scale=scale)
+        moved[scale] = np.abs(arrays(model)["alpha"] - 0.5).max()
+    assert moved[10.0] > 5 * moved[1.0] > 0
+
+
+def test_training_without_dyt_gives_a_plain_mean_that_saves_as_sse(tokenizer: Tokenizer, tmp_path: Path) -> None:
+    model = toy_model(tokenizer)
+    stage = Stage(batch_size=5, learning_rate=0.1, warmup_ratio=0.0)
+    train(model, toy_dataset(), tmp_path, stages=[stage], dims=(64,), use_dyt=False)
+    loaded = sse_demo.load_model(save_checkpoints(model, tmp_path / "out")[0])
+    texts = [a for a, _ in PAIRS]
+    pooled = loaded.pooled(texts)
+    expected = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+    np.testing.assert_allclose(loaded.encode(texts), expected, atol=1e-6)
+    assert mnrl_loss(loaded, 64) < mnrl_loss(toy_model(tokenizer), 64)
+
+
+def test_start_model_widens_the_table_and_sets_alpha(tmp_path: Path, tokenizer: Tokenizer) -> None:
+    from sse_demo.train.__main__ import start_model
+
+    init = toy_model(tokenizer)
+    init.save(tmp_path / "init")
+    start = start_model(tmp_path / "init", 128, 3.0, seed=0)
+    table = arrays(start)["embedding"]
+    np.testing.assert_array_equal(table[:, :64], arrays(init)["embedding"])
+    np.testing.assert_allclose(np.linalg.norm(table[:, 64:], axis=1), np.linalg.norm(table[:, :64], axis=1), rtol=1e-5)
+    assert (start.dim, set(arrays(start)["alpha"].tolist())) == (128, {3.0})
+
+
+def test_start_model_scales_the_table(tmp_path: Path, tokenizer: Tokenizer) -> None:
+    from sse_demo.train.__main__ import start_model
+
+    init = toy_model(tokenizer)
+    init.save(tmp_path / "init")
+    start = start_model(tmp_path / "init", None, None, seed=0, table_scale=4.0)
+    np.testing.assert_allclose(arrays(start)["embedding"], 4 * arrays(init)["embedding"], rtol=1e-6)
+    assert set(arrays(start)["alpha"].tolist()) == {0.5}

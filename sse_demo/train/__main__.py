@@ -1,7 +1,8 @@
 """``python -m sse_demo.train --data DIR --init DIR --out DIR``: contrastive training, then fp32 + 4-bit folders.
 
-The bundled model: ``--data DATA --init DISTILL/init --out RUN --stage 1024:0.05:1 --stage 2048:0.03:1 --seed 0
---wise-ft 0.5`` (the defaults), after ``python -m sse_demo.train.data`` and ``python -m sse_demo.train.distill``.
+The bundled model: see the model card (``sse_demo/assets/MODEL_CARD.md``) for its exact command, after
+``python -m sse_demo.train.data`` and ``python -m sse_demo.train.distill``. ``OUT/fp32`` and ``OUT/q4`` hold the
+WiSE-FT average of the start and the trained weights, ``OUT/trained`` the trained weights alone.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import argparse
 import time
 from pathlib import Path
 
+import numpy as np
+
+from sse_demo.train.linear_dyt import plain_mean
 from sse_demo.train.trainer import (
     SMALL_STAGES,
     SPEC_STAGES,
@@ -18,6 +22,7 @@ from sse_demo.train.trainer import (
     interpolate,
     load_pairs,
     save_checkpoints,
+    set_dyt,
     train,
 )
 
@@ -32,8 +37,24 @@ def parse_stage(text: str) -> Stage:
     return Stage(batch_size=int(parts[0]), learning_rate=float(parts[1]), epochs=epochs, grad_accum=accum)
 
 
-def main(argv: list[str] | None = None) -> None:
+def start_model(init: Path, dim: int | None, dyt_alpha: float | None, seed: int, table_scale: float = 1.0):
+    """The model training starts from: ``init``, widened to ``dim`` (``distill.widen_table``), its table multiplied
+    by ``table_scale``, alpha set to ``dyt_alpha`` in every dimension."""
     from sse_demo.model import SSEModel
+    from sse_demo.train.distill import widen_table
+
+    model = SSEModel.from_pretrained(init, device="cpu")
+    if (dim is not None and dim != model.dim) or table_scale != 1.0:
+        table = arrays(model)["embedding"]
+        table = widen_table(table, dim, seed) if dim is not None else table
+        model = SSEModel.from_arrays(model.tokenizer, table * np.float32(table_scale), device="cpu")
+    if dyt_alpha is not None:
+        set_dyt(model, {"alpha": np.full(model.dim, dyt_alpha, np.float32)})
+    return model
+
+
+def main(argv: list[str] | None = None) -> None:
+    from sse_demo.model import MATRYOSHKA_DIMS, SSEModel
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="folder with pairs.jsonl (sse_demo.train.data)")
@@ -57,15 +78,37 @@ def main(argv: list[str] | None = None) -> None:
         default=0.5,
         help="save (1-W)*base + W*trained (WiSE-FT); 1 keeps the trained weights; 0.5 (default) measured best",
     )
-    parser.add_argument("--wise-ft-base", type=Path, default=None, help="fp32 folder to average with (default --init)")
+    parser.add_argument(
+        "--wise-ft-base", type=Path, default=None, help="fp32 folder to average with (default: the start model)"
+    )
+    parser.add_argument(
+        "--dyt-alpha", type=float, default=None, help="set DyT's alpha to this in every dimension before training"
+    )
+    parser.add_argument(
+        "--dyt-lr-scale", type=float, default=1.0, help="DyT learning rate as a multiple of the stage's (0 freezes it)"
+    )
+    parser.add_argument(
+        "--no-dyt", action="store_true", help="train and save a plain mean of token rows (StaticEmbedding), no DyT"
+    )
+    parser.add_argument("--table-scale", type=float, default=1.0, help="multiply the init table by this first")
+    parser.add_argument("--dim", type=int, default=None, help="widen the init to this many dims with random columns")
     args = parser.parse_args(argv)
     stages = SPEC_STAGES if args.spec_schedule else tuple(args.stage or SMALL_STAGES)
     started = time.perf_counter()
     dataset = load_pairs(args.data / "pairs.jsonl", args.sources, args.limit, by_source=not args.mixed_batches)
-    start = SSEModel.from_pretrained(args.init)
-    base = arrays(SSEModel.from_pretrained(args.wise_ft_base or args.init, device="cpu"))
-    model = train(start, dataset, args.out, stages=stages, seed=args.seed)
-    fp32, q4 = save_checkpoints(model, args.out, interpolate(base, arrays(model), args.wise_ft))
+    start = start_model(args.init, args.dim, args.dyt_alpha, args.seed, args.table_scale)
+    base = arrays(SSEModel.from_pretrained(args.wise_ft_base, device="cpu")) if args.wise_ft_base else arrays(start)
+    dims = (start.dim, *(d for d in MATRYOSHKA_DIMS if d < start.dim))
+    model = train(
+        start, dataset, args.out, stages=stages, dims=dims, seed=args.seed, dyt_lr_scale=args.dyt_lr_scale,
+        use_dyt=not args.no_dyt,
+    )  # fmt: skip
+    trained = arrays(model)
+    save_checkpoints(model, args.out / "trained", trained)  # the raw trained weights, for averaging studies
+    weights = interpolate(base, trained, args.wise_ft)
+    if args.no_dyt:
+        weights.update(plain_mean(weights["embedding"]))
+    fp32, q4 = save_checkpoints(model, args.out, weights)
     print(f"wrote {fp32} and {q4} in {time.perf_counter() - started:.0f} s")
 
 

@@ -188,6 +188,21 @@ def initial_table(vectors: np.ndarray, df: np.ndarray, *, whiten: float = 1.0, s
     return (rotated * (np.sqrt(vectors.shape[1]) * idf / idf.max())[:, None]).astype(np.float32)
 
 
+def widen_table(table: np.ndarray, dim: int, seed: int = 0) -> np.ndarray:
+    """``table`` with ``dim - table.shape[1]`` random columns appended (Gaussian, seeded), each row's new part scaled
+    to the norm of its old part, so every row keeps its IDF weighting in both halves.
+
+    For a wider static model than the 512-d teacher can give (the ablation's 1024-d plain mean): the extra dims
+    start with no meaning of their own, only a random, IDF-weighted identity per token, and training gives them one.
+    """
+    extra = dim - table.shape[1]
+    if extra < 0:
+        raise ValueError(f"cannot widen a {table.shape[1]}-d table to {dim} dims")
+    noise = np.random.default_rng(seed).standard_normal((table.shape[0], extra))
+    noise *= np.linalg.norm(table, axis=1, keepdims=True) / (np.linalg.norm(noise, axis=1, keepdims=True) + 1e-12)
+    return np.concatenate([table, noise.astype(np.float32)], axis=1)
+
+
 def load_vector_cache(folder: Path) -> dict[str, np.ndarray]:
     """Teacher vectors of an earlier run in ``folder`` (``token_vectors.npy`` + ``token_vectors.pieces.json``)."""
     vectors_path, pieces_path = folder / "token_vectors.npy", folder / "token_vectors.pieces.json"

