@@ -22,9 +22,11 @@ BACKGROUND_NICENESS = 10  # how much lower than searches heavy work runs (Linux:
 
 
 def lower_thread_priority(niceness: int = BACKGROUND_NICENESS) -> None:
-    """Run the calling thread at a lower CPU priority, where the OS allows it: heavy work yields to searches."""
+    """Run the calling thread ``niceness`` steps below the process's own CPU priority (at most nice 19), where the
+    OS allows it: heavy work yields to searches, also when the whole app already runs niced."""
     with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + niceness))
 
 
 class OncePerKey:
