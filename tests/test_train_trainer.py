@@ -10,7 +10,7 @@ import pytest
 from tokenizers import Tokenizer
 
 import sse_demo
-from sse_demo.train.trainer import Stage, arrays, interpolate, load_pairs, save_checkpoints, train
+from sse_demo.train.trainer import Stage, arrays, interpolate, load_pairs, save_checkpoints, train, wise_ft
 
 pytest.importorskip("datasets", reason="training needs the `datasets` package (pip install datasets==5.2.0)")
 pytest.importorskip("accelerate", reason="ST's trainer needs `accelerate` (pip install accelerate==1.15.0)")
@@ -179,3 +179,18 @@ def test_start_model_scales_the_table(tmp_path: Path, tokenizer: Tokenizer) -> N
     start = start_model(tmp_path / "init", None, None, seed=0, table_scale=4.0)
     np.testing.assert_allclose(arrays(start)["embedding"], 4 * arrays(init)["embedding"], rtol=1e-6)
     assert set(arrays(start)["alpha"].tolist()) == {0.5}
+
+
+def test_wise_ft_gives_dyt_its_own_weight() -> None:
+    start = {
+        "embedding": np.zeros((2, 2), np.float32),
+        **{k: np.ones(2, np.float32) for k in ("alpha", "beta", "bias")},
+    }
+    trained = {
+        "embedding": np.full((2, 2), 2.0, np.float32),
+        **{k: np.full(2, 3.0, np.float32) for k in start if k != "embedding"},
+    }
+    mixed = wise_ft(start, trained, 0.5, dyt_weight=1.0)
+    assert mixed["embedding"].tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert all(mixed[k].tolist() == [3.0, 3.0] for k in ("alpha", "beta", "bias"))
+    assert wise_ft(start, trained, 0.5)["alpha"].tolist() == [2.0, 2.0]

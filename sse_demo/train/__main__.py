@@ -19,11 +19,11 @@ from sse_demo.train.trainer import (
     SPEC_STAGES,
     Stage,
     arrays,
-    interpolate,
     load_pairs,
     save_checkpoints,
     set_dyt,
     train,
+    wise_ft,
 )
 
 
@@ -79,6 +79,12 @@ def main(argv: list[str] | None = None) -> None:
         help="save (1-W)*base + W*trained (WiSE-FT); 1 keeps the trained weights; 0.5 (default) measured best",
     )
     parser.add_argument(
+        "--wise-ft-dyt",
+        type=float,
+        default=None,
+        help="WiSE-FT weight of the DyT vectors (default: --wise-ft); 1 keeps DyT as trained with the averaged table",
+    )
+    parser.add_argument(
         "--wise-ft-base", type=Path, default=None, help="fp32 folder to average with (default: the start model)"
     )
     parser.add_argument(
@@ -105,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     )  # fmt: skip
     trained = arrays(model)
     save_checkpoints(model, args.out / "trained", trained)  # the raw trained weights, for averaging studies
-    weights = interpolate(base, trained, args.wise_ft)
+    weights = wise_ft(base, trained, args.wise_ft, args.wise_ft_dyt)
     if args.no_dyt:
         weights.update(plain_mean(weights["embedding"]))
     fp32, q4 = save_checkpoints(model, args.out, weights)

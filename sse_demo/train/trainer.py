@@ -209,6 +209,19 @@ def interpolate(start: dict[str, np.ndarray], trained: dict[str, np.ndarray], we
     return {key: ((1 - weight) * start[key] + weight * trained[key]).astype(np.float32) for key in trained}
 
 
+def wise_ft(
+    start: dict[str, np.ndarray], trained: dict[str, np.ndarray], weight: float, dyt_weight: float | None = None
+) -> dict[str, np.ndarray]:
+    """WiSE-FT with its own weight for the DyT vectors: the table at ``weight``, ``alpha``/``beta``/``bias`` at
+    ``dyt_weight`` (default ``weight``). ``dyt_weight=1`` keeps DyT as trained, for the averaged table: averaging
+    DyT too would pull it halfway back to its initial values, undoing what training made of it."""
+    weights = interpolate(start, trained, weight)
+    if dyt_weight is not None:
+        dyt = interpolate(start, trained, dyt_weight)
+        weights.update({name: dyt[name] for name in ("alpha", "beta", "bias")})
+    return weights
+
+
 def save_checkpoints(model: SSEModel, out: Path, weights: dict[str, np.ndarray] | None = None) -> tuple[Path, Path]:
     """Write the published fp32 folder ``out/fp32`` and 4-bit folder ``out/q4`` via the core ``save``.
 
