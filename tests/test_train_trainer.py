@@ -90,9 +90,9 @@ def test_batches_by_source_never_mix_sources(tokenizer: Tokenizer, tmp_path: Pat
     real_loss = trainer.matryoshka_loss
 
     class Recording(torch.nn.Module):
-        def __init__(self, model, dims) -> None:
+        def __init__(self, model, dims, weights=None) -> None:
             super().__init__()
-            self.model, self.inner = model, real_loss(model, dims)
+            self.model, self.inner = model, real_loss(model, dims, weights=weights)
 
         def forward(self, sentence_features, labels):
             ids, offsets = sentence_features[0]["input_ids"].tolist(), sentence_features[0]["offsets"].tolist()
@@ -194,3 +194,13 @@ def test_wise_ft_gives_dyt_its_own_weight() -> None:
     assert mixed["embedding"].tolist() == [[1.0, 1.0], [1.0, 1.0]]
     assert all(mixed[k].tolist() == [3.0, 3.0] for k in ("alpha", "beta", "bias"))
     assert wise_ft(start, trained, 0.5)["alpha"].tolist() == [2.0, 2.0]
+
+
+def test_matryoshka_weights_need_one_weight_per_dim(tokenizer: Tokenizer) -> None:
+    from sse_demo.model.st import to_sentence_transformer
+    from sse_demo.train.trainer import matryoshka_loss
+
+    model = to_sentence_transformer(toy_model(tokenizer))
+    assert matryoshka_loss(model, (64, 32), weights=(1.0, 2.0)).matryoshka_weights == (1.0, 2.0)
+    with pytest.raises(ValueError, match="one per dim"):
+        matryoshka_loss(model, (64, 32), weights=(1.0,))

@@ -96,6 +96,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-dyt", action="store_true", help="train and save a plain mean of token rows (StaticEmbedding), no DyT"
     )
+    parser.add_argument(
+        "--matryoshka-weights",
+        type=float,
+        nargs="+",
+        default=None,
+        help="loss weight per Matryoshka dim, largest first",
+    )
     parser.add_argument("--table-scale", type=float, default=1.0, help="multiply the init table by this first")
     parser.add_argument("--dim", type=int, default=None, help="widen the init to this many dims with random columns")
     args = parser.parse_args(argv)
@@ -107,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     dims = (start.dim, *(d for d in MATRYOSHKA_DIMS if d < start.dim))
     model = train(
         start, dataset, args.out, stages=stages, dims=dims, seed=args.seed, dyt_lr_scale=args.dyt_lr_scale,
-        use_dyt=not args.no_dyt,
+        use_dyt=not args.no_dyt, matryoshka_weights=args.matryoshka_weights,
     )  # fmt: skip
     trained = arrays(model)
     save_checkpoints(model, args.out / "trained", trained)  # the raw trained weights, for averaging studies
