@@ -85,7 +85,7 @@ def timings(models: dict[str, sse_demo.SSEModel], sets: list[BeirDataset], round
                 index.add(model.encode(list(data.corpus.values())))
                 queries = model.encode(list(data.queries.values()))
                 start = time.perf_counter()
-                index.search(queries, k=10)
+                index.search(queries, 10)
                 elapsed += time.perf_counter() - start
             search[label].append(elapsed)
     return {
