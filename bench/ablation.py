@@ -1,7 +1,7 @@
 """The bundled model's ablation: NDCG@10 per set at 512/256/128 dims, encode and search time, size, per model.
 
     python bench/ablation.py --row "a SSE=RUN_A/fp32:RUN_A/q4" --row "b plain mean=RUN_B/fp32:RUN_B/q4" ... \
-        --out docs/ablation.md
+        --out ABLATION.md   # then: python bench/eval_all.py ... --append ABLATION.md --out docs/results.md
 
 Each ``--row`` is ``LABEL=FP32_FOLDER[:Q4_FOLDER]``; rows are checkpoints in the published SSE format (a plain mean
 or a linearised DyT is stored as DyT vectors that compute it, see ``sse_demo.train.linear_dyt``), so every row is
@@ -85,7 +85,7 @@ def timings(models: dict[str, sse_demo.SSEModel], sets: list[BeirDataset], round
                 index.add(model.encode(list(data.corpus.values())))
                 queries = model.encode(list(data.queries.values()))
                 start = time.perf_counter()
-                index.search(queries, k=10)
+                index.search(queries, 10)
                 elapsed += time.perf_counter() - start
             search[label].append(elapsed)
     return {
@@ -126,16 +126,16 @@ def main() -> None:
     names = [d.name for d in sets]
     report = "\n".join(
         [
-            "# Ablation of the bundled model",
+            "## Ablation: SSE against a plain mean of token rows",
             "",
             f"Made by `python bench/ablation.py {shlex.join(sys.argv[1:])}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
             f"in {(time.perf_counter() - started) / 60:.1f} min (sets: {args.eval_dir}).",
             "",
-            "## NDCG@10 (fp32, exact cosine search)",
+            "### NDCG@10 (fp32, exact cosine search)",
             "",
             markdown_table(quality, ["model", "dim", *names, "EN mean", "mean"]),
             "",
-            f"## Encode and search time (medians of {args.rounds} interleaved rounds), size",
+            f"### Encode and search time (medians of {args.rounds} interleaved rounds), size",
             "",
             markdown_table(cost, list(cost[0])),
             "",

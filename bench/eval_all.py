@@ -139,6 +139,7 @@ def write_report(rows: list[dict[str, Any]], args: argparse.Namespace, seconds: 
             "",
             markdown_table(details, ["set", "system", "queries", *METRIC_COLUMNS]),
             "",
+            *(path.read_text(encoding="utf-8") for path in args.append or []),
         ]
     )
 
@@ -157,6 +158,9 @@ def main() -> None:
     )
     parser.add_argument("--teacher-cache", type=Path, help="json file keeping teacher results between runs")
     parser.add_argument("--out", type=Path, help="markdown file to write (default: print)")
+    parser.add_argument(
+        "--append", type=Path, nargs="*", help="markdown files appended as they are (e.g. bench/ablation.py's report)"
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     report = write_report(run(args), args, time.perf_counter() - start)

@@ -10,7 +10,7 @@ import pytest
 from tokenizers import Tokenizer
 
 import sse_demo
-from sse_demo.train.trainer import Stage, arrays, interpolate, load_pairs, save_checkpoints, train
+from sse_demo.train.trainer import Stage, arrays, interpolate, load_pairs, save_checkpoints, train, wise_ft
 
 pytest.importorskip("datasets", reason="training needs the `datasets` package (pip install datasets==5.2.0)")
 pytest.importorskip("accelerate", reason="ST's trainer needs `accelerate` (pip install accelerate==1.15.0)")
@@ -90,9 +90,9 @@ def test_batches_by_source_never_mix_sources(tokenizer: Tokenizer, tmp_path: Pat
     real_loss = trainer.matryoshka_loss
 
     class Recording(torch.nn.Module):
-        def __init__(self, model, dims) -> None:
+        def __init__(self, model, dims, weights=None) -> None:
             super().__init__()
-            self.model, self.inner = model, real_loss(model, dims)
+            self.model, self.inner = model, real_loss(model, dims, weights=weights)
 
         def forward(self, sentence_features, labels):
             ids, offsets = sentence_features[0]["input_ids"].tolist(), sentence_features[0]["offsets"].tolist()
@@ -179,3 +179,28 @@ def test_start_model_scales_the_table(tmp_path: Path, tokenizer: Tokenizer) -> N
     start = start_model(tmp_path / "init", None, None, seed=0, table_scale=4.0)
     np.testing.assert_allclose(arrays(start)["embedding"], 4 * arrays(init)["embedding"], rtol=1e-6)
     assert set(arrays(start)["alpha"].tolist()) == {0.5}
+
+
+def test_wise_ft_gives_dyt_its_own_weight() -> None:
+    start = {
+        "embedding": np.zeros((2, 2), np.float32),
+        **{k: np.ones(2, np.float32) for k in ("alpha", "beta", "bias")},
+    }
+    trained = {
+        "embedding": np.full((2, 2), 2.0, np.float32),
+        **{k: np.full(2, 3.0, np.float32) for k in start if k != "embedding"},
+    }
+    mixed = wise_ft(start, trained, 0.5, dyt_weight=1.0)
+    assert mixed["embedding"].tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert all(mixed[k].tolist() == [3.0, 3.0] for k in ("alpha", "beta", "bias"))
+    assert wise_ft(start, trained, 0.5)["alpha"].tolist() == [2.0, 2.0]
+
+
+def test_matryoshka_weights_need_one_weight_per_dim(tokenizer: Tokenizer) -> None:
+    from sse_demo.model.st import to_sentence_transformer
+    from sse_demo.train.trainer import matryoshka_loss
+
+    model = to_sentence_transformer(toy_model(tokenizer))
+    assert matryoshka_loss(model, (64, 32), weights=(1.0, 2.0)).matryoshka_weights == (1.0, 2.0)
+    with pytest.raises(ValueError, match="one per dim"):
+        matryoshka_loss(model, (64, 32), weights=(1.0,))

@@ -19,11 +19,11 @@ from sse_demo.train.trainer import (
     SPEC_STAGES,
     Stage,
     arrays,
-    interpolate,
     load_pairs,
     save_checkpoints,
     set_dyt,
     train,
+    wise_ft,
 )
 
 
@@ -79,6 +79,12 @@ def main(argv: list[str] | None = None) -> None:
         help="save (1-W)*base + W*trained (WiSE-FT); 1 keeps the trained weights; 0.5 (default) measured best",
     )
     parser.add_argument(
+        "--wise-ft-dyt",
+        type=float,
+        default=None,
+        help="WiSE-FT weight of the DyT vectors (default: --wise-ft); 1 keeps DyT as trained with the averaged table",
+    )
+    parser.add_argument(
         "--wise-ft-base", type=Path, default=None, help="fp32 folder to average with (default: the start model)"
     )
     parser.add_argument(
@@ -89,6 +95,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--no-dyt", action="store_true", help="train and save a plain mean of token rows (StaticEmbedding), no DyT"
+    )
+    parser.add_argument(
+        "--matryoshka-weights",
+        type=float,
+        nargs="+",
+        default=None,
+        help="loss weight per Matryoshka dim, largest first",
     )
     parser.add_argument("--table-scale", type=float, default=1.0, help="multiply the init table by this first")
     parser.add_argument("--dim", type=int, default=None, help="widen the init to this many dims with random columns")
@@ -101,11 +114,11 @@ def main(argv: list[str] | None = None) -> None:
     dims = (start.dim, *(d for d in MATRYOSHKA_DIMS if d < start.dim))
     model = train(
         start, dataset, args.out, stages=stages, dims=dims, seed=args.seed, dyt_lr_scale=args.dyt_lr_scale,
-        use_dyt=not args.no_dyt,
+        use_dyt=not args.no_dyt, matryoshka_weights=args.matryoshka_weights,
     )  # fmt: skip
     trained = arrays(model)
     save_checkpoints(model, args.out / "trained", trained)  # the raw trained weights, for averaging studies
-    weights = interpolate(base, trained, args.wise_ft)
+    weights = wise_ft(base, trained, args.wise_ft, args.wise_ft_dyt)
     if args.no_dyt:
         weights.update(plain_mean(weights["embedding"]))
     fp32, q4 = save_checkpoints(model, args.out, weights)

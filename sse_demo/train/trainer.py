@@ -91,11 +91,20 @@ def load_pairs(
     return DatasetDict({source: Dataset.from_dict(group) for source, group in columns.items()})
 
 
-def matryoshka_loss(model: SentenceTransformer, dims: Sequence[int], scale: float = 20.0) -> torch.nn.Module:
-    """MultipleNegativesRankingLoss inside MatryoshkaLoss, equal weight per dim (as published)."""
+def matryoshka_loss(
+    model: SentenceTransformer, dims: Sequence[int], scale: float = 20.0, weights: Sequence[float] | None = None
+) -> torch.nn.Module:
+    """MultipleNegativesRankingLoss inside MatryoshkaLoss, equal weight per dim (as published) unless ``weights``."""
     from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss, MultipleNegativesRankingLoss
 
-    return MatryoshkaLoss(model, MultipleNegativesRankingLoss(model, scale=scale), matryoshka_dims=list(dims))
+    if weights is not None and len(weights) != len(dims):
+        raise ValueError(f"{len(weights)} Matryoshka weights for {len(dims)} dims {list(dims)}: give one per dim")
+    return MatryoshkaLoss(
+        model,
+        MultipleNegativesRankingLoss(model, scale=scale),
+        matryoshka_dims=list(dims),
+        matryoshka_weights=list(weights) if weights is not None else None,
+    )
 
 
 def run_stage(
@@ -107,6 +116,7 @@ def run_stage(
     dims: Sequence[int],
     seed: int,
     dyt_lr_scale: float = 1.0,
+    matryoshka_weights: Sequence[float] | None = None,
 ) -> float:
     """Train one stage with ST's trainer (no-duplicates batches, cosine schedule); returns the final train loss.
 
@@ -140,7 +150,7 @@ def run_stage(
         dataloader_pin_memory=torch.cuda.is_available(),  # pinning only helps host-to-GPU copies
     )
     trainer = SentenceTransformerTrainer(
-        model=model, args=args, train_dataset=dataset, loss=matryoshka_loss(model, dims)
+        model=model, args=args, train_dataset=dataset, loss=matryoshka_loss(model, dims, weights=matryoshka_weights)
     )
     result = trainer.train()
     return float(result.training_loss)
@@ -156,6 +166,7 @@ def train(
     seed: int = 0,
     dyt_lr_scale: float = 1.0,
     use_dyt: bool = True,
+    matryoshka_weights: Sequence[float] | None = None,
 ) -> SSEModel:
     """Run ``stages`` in order from ``start`` and return the trained model (same object, trained in place).
 
@@ -172,7 +183,14 @@ def train(
     model = to_sentence_transformer(start)
     for index, stage in enumerate(stages):
         loss = run_stage(
-            model, dataset, stage, out / f"stage{index + 1}", dims=dims, seed=seed + index, dyt_lr_scale=dyt_lr_scale
+            model,
+            dataset,
+            stage,
+            out / f"stage{index + 1}",
+            dims=dims,
+            seed=seed + index,
+            dyt_lr_scale=dyt_lr_scale,
+            matryoshka_weights=matryoshka_weights,
         )
         print(f"stage {index + 1}: {stage} final train loss {loss:.4f}")
     if not use_dyt:
@@ -207,6 +225,19 @@ def interpolate(start: dict[str, np.ndarray], trained: dict[str, np.ndarray], we
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"interpolation weight must be in [0, 1], got {weight}")
     return {key: ((1 - weight) * start[key] + weight * trained[key]).astype(np.float32) for key in trained}
+
+
+def wise_ft(
+    start: dict[str, np.ndarray], trained: dict[str, np.ndarray], weight: float, dyt_weight: float | None = None
+) -> dict[str, np.ndarray]:
+    """WiSE-FT with its own weight for the DyT vectors: the table at ``weight``, ``alpha``/``beta``/``bias`` at
+    ``dyt_weight`` (default ``weight``). ``dyt_weight=1`` keeps DyT as trained, for the averaged table: averaging
+    DyT too would pull it halfway back to its initial values, undoing what training made of it."""
+    weights = interpolate(start, trained, weight)
+    if dyt_weight is not None:
+        dyt = interpolate(start, trained, dyt_weight)
+        weights.update({name: dyt[name] for name in ("alpha", "beta", "bias")})
+    return weights
 
 
 def save_checkpoints(model: SSEModel, out: Path, weights: dict[str, np.ndarray] | None = None) -> tuple[Path, Path]:
