@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sse_demo.evaluation.cli import beir_folders, markdown_table
 
 import sse_demo
 from sse_demo.evaluation.beir import BeirDataset, default_eval_dir, load_beir
-from sse_demo.evaluation.cli import beir_folders, markdown_table
 from sse_demo.evaluation.evaluate import evaluate_beir
 from sse_demo.search import Index
 
