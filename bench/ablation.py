@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sse_demo.evaluation.cli import beir_folders, markdown_table
 
 import sse_demo
 from sse_demo.evaluation.beir import BeirDataset, default_eval_dir, load_beir
 from sse_demo.evaluation.evaluate import evaluate_beir
+from sse_demo.evaluation.report import beir_folders, emit_report, markdown_table
 from sse_demo.search import Index
 
 ENGLISH_SETS = ("nfcorpus-en", "scifact-en", "nq-utd-en", "stackfaq-en")
@@ -141,11 +141,7 @@ def main() -> None:
             "",
         ]
     )
-    if args.out:
-        args.out.write_text(report, encoding="utf-8")
-        print(f"wrote {args.out}", file=sys.stderr)
-    else:
-        print(report)
+    emit_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sse_demo.evaluation.cli import beir_folders, markdown_table
 
 import sse_demo
 from sse_demo.evaluation.beir import default_eval_dir, load_beir
+from sse_demo.evaluation.report import beir_folders, markdown_table
 from sse_demo.model import SSEModel
 
 THRESHOLD = 2.0

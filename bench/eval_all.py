@@ -27,7 +27,7 @@ import numpy as np
 from sse_demo.evaluation.beir import BeirDataset, default_eval_dir, load_beir
 from sse_demo.evaluation.bm25 import bm25_evaluate
 from sse_demo.evaluation.evaluate import evaluate_beir
-from sse_demo.evaluation.report import METRIC_COLUMNS, beir_folders, markdown_table
+from sse_demo.evaluation.report import METRIC_COLUMNS, beir_folders, emit_report, markdown_table
 
 ENGLISH_SETS = ("nfcorpus-en", "scifact-en", "nq-utd-en", "stackfaq-en")
 
@@ -164,11 +164,7 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     report = write_report(run(args), args, time.perf_counter() - start)
-    if args.out:
-        args.out.write_text(report, encoding="utf-8")
-        print(f"wrote {args.out}", file=sys.stderr)
-    else:
-        print(report)
+    emit_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,3 +75,12 @@ def peer_dims(peer_dim: int, dims: Sequence[int | None]) -> list[int]:
     """The dims a peer of ``peer_dim`` is evaluated at: each asked-for dim, its full dim for None and for a dim
     wider than it has (the table's dim column then says what was measured), without repeats."""
     return list(dict.fromkeys(peer_dim if dim is None or dim > peer_dim else dim for dim in dims))
+
+
+def emit_report(report: str, out: Path | None) -> None:
+    """Write a benchmark's markdown ``report`` to ``out`` (saying so on stderr), or print it when there is none."""
+    if out:
+        out.write_text(report, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        print(report)
