@@ -38,7 +38,7 @@ import torch
 
 from sse_demo.model import MATRYOSHKA_DIMS, SSEModel
 from sse_demo.train.data import language
-from sse_demo.train.trainer import Stage, seed_everything
+from sse_demo.train.trainer import Stage, seed_everything, training_arguments
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -367,30 +367,13 @@ def distill(
     Returns the final train loss; the projections of ``MatryoshkaProjectedMSELoss`` are discarded.
     """
     from sentence_transformers.sentence_transformer.trainer import SentenceTransformerTrainer
-    from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
 
     from sse_demo.model.st import to_sentence_transformer
 
     seed_everything(seed)
     student = to_sentence_transformer(model)
     teacher_dim = len(dataset[0]["label"])
-    args = SentenceTransformerTrainingArguments(
-        output_dir=str(out),
-        num_train_epochs=stage.epochs,
-        per_device_train_batch_size=stage.batch_size,
-        gradient_accumulation_steps=stage.grad_accum,
-        learning_rate=stage.learning_rate,
-        lr_scheduler_type="cosine",
-        warmup_steps=stage.warmup_ratio,
-        adam_epsilon=1e-10,
-        seed=seed,
-        data_seed=seed,
-        save_strategy="no",
-        logging_steps=10,
-        report_to="none",
-        dataloader_drop_last=True,
-        dataloader_pin_memory=torch.cuda.is_available(),
-    )
+    args = training_arguments(stage, out, seed)
     loss = MatryoshkaProjectedMSELoss(student, teacher_dim, dims)
     trainer = SentenceTransformerTrainer(model=student, args=args, train_dataset=dataset, loss=loss)
     result = trainer.train()

@@ -14,7 +14,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -107,6 +107,31 @@ def matryoshka_loss(
     )
 
 
+def training_arguments(stage: Stage, out: Path, seed: int, **extra: Any):
+    """The trainer arguments every stage shares (cosine schedule, AdamW eps 1e-10, seeded, no checkpoints, the last
+    partial batch dropped), plus the stage's own ``extra`` ones."""
+    from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
+
+    return SentenceTransformerTrainingArguments(
+        output_dir=str(out),
+        num_train_epochs=stage.epochs,
+        per_device_train_batch_size=stage.batch_size,
+        gradient_accumulation_steps=stage.grad_accum,
+        learning_rate=stage.learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=stage.warmup_ratio,  # a float below 1 is a ratio of the total steps (Transformers v5)
+        adam_epsilon=1e-10,
+        seed=seed,
+        data_seed=seed,
+        save_strategy="no",
+        logging_steps=10,
+        report_to="none",
+        dataloader_drop_last=True,
+        dataloader_pin_memory=torch.cuda.is_available(),  # pinning only helps host-to-GPU copies
+        **extra,
+    )
+
+
 def run_stage(
     model: SentenceTransformer,
     dataset: Dataset | DatasetDict,
@@ -126,28 +151,15 @@ def run_stage(
     """
     from sentence_transformers.base.sampler import BatchSamplers, MultiDatasetBatchSamplers
     from sentence_transformers.sentence_transformer.trainer import SentenceTransformerTrainer
-    from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
 
-    args = SentenceTransformerTrainingArguments(
-        output_dir=str(out),
-        num_train_epochs=stage.epochs,
-        per_device_train_batch_size=stage.batch_size,
-        gradient_accumulation_steps=stage.grad_accum,
-        learning_rate=stage.learning_rate,
+    args = training_arguments(
+        stage,
+        out,
+        seed,
         learning_rate_mapping={DYT_PARAMETERS: stage.learning_rate * dyt_lr_scale} if dyt_lr_scale != 1 else {},
-        lr_scheduler_type="cosine",
-        warmup_steps=stage.warmup_ratio,  # a float below 1 is a ratio of the total steps (Transformers v5)
-        adam_epsilon=1e-10,
         batch_sampler=BatchSamplers.NO_DUPLICATES,
         multi_dataset_batch_sampler=MultiDatasetBatchSamplers.PROPORTIONAL,
         bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
-        seed=seed,
-        data_seed=seed,
-        save_strategy="no",
-        logging_steps=10,
-        report_to="none",
-        dataloader_drop_last=True,
-        dataloader_pin_memory=torch.cuda.is_available(),  # pinning only helps host-to-GPU copies
     )
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=dataset, loss=matryoshka_loss(model, dims, weights=matryoshka_weights)
