@@ -181,6 +181,28 @@ def test_start_model_scales_the_table(tmp_path: Path, tokenizer: Tokenizer) -> N
     assert set(arrays(start)["alpha"].tolist()) == {0.5}
 
 
+def test_start_model_sets_alpha_from_a_dim_and_keeps_the_prefix_linear_at_the_same_gain(
+    tmp_path: Path, tokenizer: Tokenizer
+) -> None:
+    from sse_demo.train.__main__ import start_model
+
+    init = toy_model(tokenizer)
+    init.save(tmp_path / "init")
+    start = arrays(start_model(tmp_path / "init", None, 4.0, seed=0, alpha_from=16))
+    np.testing.assert_array_equal(start["alpha"][:16], arrays(init)["alpha"][:16])
+    assert set(start["alpha"][16:].tolist()) == {4.0}
+    # equal gains: with unequal ones the high-alpha dims would dominate every cosine
+    np.testing.assert_allclose(start["beta"] * start["alpha"], 4.0 * arrays(init)["beta"][16:].mean(), rtol=1e-6)
+
+
+def test_start_model_refuses_an_alpha_start_outside_the_dims(tmp_path: Path, tokenizer: Tokenizer) -> None:
+    from sse_demo.train.__main__ import start_model
+
+    toy_model(tokenizer).save(tmp_path / "init")
+    with pytest.raises(ValueError, match="--dyt-alpha-from 64"):
+        start_model(tmp_path / "init", None, 4.0, seed=0, alpha_from=64)
+
+
 def test_wise_ft_gives_dyt_its_own_weight() -> None:
     start = {
         "embedding": np.zeros((2, 2), np.float32),

@@ -37,9 +37,13 @@ def parse_stage(text: str) -> Stage:
     return Stage(batch_size=int(parts[0]), learning_rate=float(parts[1]), epochs=epochs, grad_accum=accum)
 
 
-def start_model(init: Path, dim: int | None, dyt_alpha: float | None, seed: int, table_scale: float = 1.0):
+def start_model(
+    init: Path, dim: int | None, dyt_alpha: float | None, seed: int, table_scale: float = 1.0, alpha_from: int = 0
+):
     """The model training starts from: ``init``, widened to ``dim`` (``distill.widen_table``), its table multiplied
-    by ``table_scale``, alpha set to ``dyt_alpha`` in every dimension."""
+    by ``table_scale``, alpha set to ``dyt_alpha`` in dimensions ``alpha_from`` and up. The dims below keep the init's
+    alpha (the Matryoshka prefix stays in DyT's linear range) with beta scaled so that their gain ``beta * alpha``
+    equals the others': unequal gains would let the high-alpha dims dominate every cosine."""
     from sse_demo.model import SSEModel
     from sse_demo.train.distill import widen_table
 
@@ -49,7 +53,13 @@ def start_model(init: Path, dim: int | None, dyt_alpha: float | None, seed: int,
         table = widen_table(table, dim, seed) if dim is not None else table
         model = SSEModel.from_arrays(model.tokenizer, table * np.float32(table_scale), device="cpu")
     if dyt_alpha is not None:
-        set_dyt(model, {"alpha": np.full(model.dim, dyt_alpha, np.float32)})
+        if not 0 <= alpha_from < model.dim:
+            raise ValueError(f"--dyt-alpha-from {alpha_from}: expected a dimension index in [0, {model.dim})")
+        dyt = arrays(model)
+        alpha, beta = dyt["alpha"], dyt["beta"]
+        beta[:alpha_from] *= dyt_alpha / alpha[:alpha_from]
+        alpha[alpha_from:] = dyt_alpha
+        set_dyt(model, {"alpha": alpha, "beta": beta})
     return model
 
 
@@ -91,6 +101,12 @@ def main(argv: list[str] | None = None) -> None:
         "--dyt-alpha", type=float, default=None, help="set DyT's alpha to this in every dimension before training"
     )
     parser.add_argument(
+        "--dyt-alpha-from",
+        type=int,
+        default=0,
+        help="set --dyt-alpha only in dims from this index on (the Matryoshka prefix keeps the init's alpha)",
+    )
+    parser.add_argument(
         "--dyt-lr-scale", type=float, default=1.0, help="DyT learning rate as a multiple of the stage's (0 freezes it)"
     )
     parser.add_argument(
@@ -109,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     stages = SPEC_STAGES if args.spec_schedule else tuple(args.stage or SMALL_STAGES)
     started = time.perf_counter()
     dataset = load_pairs(args.data / "pairs.jsonl", args.sources, args.limit, by_source=not args.mixed_batches)
-    start = start_model(args.init, args.dim, args.dyt_alpha, args.seed, args.table_scale)
+    start = start_model(args.init, args.dim, args.dyt_alpha, args.seed, args.table_scale, args.dyt_alpha_from)
     base = arrays(SSEModel.from_pretrained(args.wise_ft_base, device="cpu")) if args.wise_ft_base else arrays(start)
     dims = (start.dim, *(d for d in MATRYOSHKA_DIMS if d < start.dim))
     model = train(
