@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -71,9 +72,10 @@ def test_distillation_between_the_stages_with_mined_negatives_saves_a_plain_sse(
     main(command(data_dir, fp32_dir, out, *flags, "--distill-position", "1", "--mined-negatives"))
     printed = capsys.readouterr().out
     order = [
-        printed.index(mark) for mark in ("mined negatives: {'en'", "stage 1:", "distillation (projected", "stage 2:")
+        printed.index(mark) for mark in ("mined negatives for ", "stage 1:", "distillation (projected", "stage 2:")
     ]
     assert order == sorted(order), printed
+    assert int(re.search(r"mined negatives for (\d+) training pairs", printed)[1]) > 0
     saved = load_file(out / "fp32" / "model.safetensors")
     plain = load_file(sse_demo.load_model(fp32_dir).save(tmp_path / "plain") / "model.safetensors")
     assert {k: v.shape for k, v in saved.items()} == {k: v.shape for k, v in plain.items()}  # no projection kept

@@ -7,14 +7,20 @@ the pair dataset (with mined negatives where asked) and the ``Distillation`` sta
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sse_demo.train.teacher import load_cache, read_pairs
 from sse_demo.train.teacher_distill import TEACHER_TEMPERATURE, Distillation, DistillLoss, distillation_dataset
-from sse_demo.train.teacher_mining import DEFAULT_DEPTH, DEFAULT_MARGIN, add_negatives, known_positives, mine_negatives
+from sse_demo.train.teacher_mining import (
+    DEFAULT_DEPTH,
+    DEFAULT_MARGIN,
+    MINED_SUFFIX,
+    add_negatives,
+    known_positives,
+    mine_negatives,
+)
 from sse_demo.train.trainer import Stage
 
 if TYPE_CHECKING:
@@ -88,7 +94,10 @@ def teacher_plan(
         positives = known_positives(read_pairs(args.data / "pairs.jsonl"))
         mined = mine_negatives(cache, positives, margin=args.negative_margin, depth=args.negative_depth)
         dataset = add_negatives(dataset, mined)
-        print(f"mined negatives: {dict(sorted(Counter(m.source for m in mined.values()).items()))}", flush=True)
+        with_negative = {
+            name.removesuffix(MINED_SUFFIX): len(rows) for name, rows in dataset.items() if name.endswith(MINED_SUFFIX)
+        }
+        print(f"mined negatives for {sum(with_negative.values())} training pairs: {with_negative}", flush=True)
     distillation = None
     if args.distill_stage is not None:
         distillation = Distillation(
