@@ -100,6 +100,8 @@ def test_a_partial_cache_needs_the_partial_flag(data_dir: Path, fp32_dir: Path, 
         (["--teacher-cache", "TEACHER"], "given but unused"),
         (["--teacher-cache", "TEACHER", "--distill-stage", "8:0.05", "--distill-position", "3"], "0 to 2"),
         (["--distill-loss", "cosine"], "invalid DistillLoss value"),
+        (["--teacher-cache", "TEACHER", "--mined-negatives", "--negative-depth", "0"], "--negative-depth at least 1"),
+        (["--teacher-cache", "TEACHER", "--distill-stage", "8:0.05", "--distill-temperature", "0"], "above 0"),
     ],
 )
 def test_inconsistent_teacher_flags_stop_with_what_to_change(

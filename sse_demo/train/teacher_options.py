@@ -87,6 +87,8 @@ def teacher_plan(
         parser.error("--teacher-cache is given but unused: add --distill-stage BATCH:LR and/or --mined-negatives")
     if not 0 <= args.distill_position <= stages:
         parser.error(f"--distill-position must be 0 to {stages} (the number of contrastive stages)")
+    if args.distill_temperature <= 0 or args.negative_margin < 0 or args.negative_depth < 1:
+        parser.error("--distill-temperature must be above 0, --negative-margin at least 0, --negative-depth at least 1")
     cache = load_cache(args.teacher_cache, partial=args.teacher_partial)
     total = "" if cache.complete else " (unfinished cache: the shards written so far)"
     print(f"teacher cache {args.teacher_cache}: {len(cache.entries)} entries{total}", flush=True)
