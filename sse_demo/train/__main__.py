@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sse_demo.train.linear_dyt import plain_mean
+from sse_demo.train.teacher_options import add_teacher_arguments, teacher_plan
 from sse_demo.train.trainer import (
     SMALL_STAGES,
     SPEC_STAGES,
@@ -121,16 +122,18 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--table-scale", type=float, default=1.0, help="multiply the init table by this first")
     parser.add_argument("--dim", type=int, default=None, help="widen the init to this many dims with random columns")
+    add_teacher_arguments(parser, parse_stage)
     args = parser.parse_args(argv)
     stages = SPEC_STAGES if args.spec_schedule else tuple(args.stage or SMALL_STAGES)
     started = time.perf_counter()
     dataset = load_pairs(args.data / "pairs.jsonl", args.sources, args.limit, by_source=not args.mixed_batches)
+    dataset, distillation = teacher_plan(parser, args, dataset, len(stages))
     start = start_model(args.init, args.dim, args.dyt_alpha, args.seed, args.table_scale, args.dyt_alpha_from)
     base = arrays(SSEModel.from_pretrained(args.wise_ft_base, device="cpu")) if args.wise_ft_base else arrays(start)
     dims = (start.dim, *(d for d in MATRYOSHKA_DIMS if d < start.dim))
     model = train(
         start, dataset, args.out, stages=stages, dims=dims, seed=args.seed, dyt_lr_scale=args.dyt_lr_scale,
-        use_dyt=not args.no_dyt, matryoshka_weights=args.matryoshka_weights,
+        use_dyt=not args.no_dyt, matryoshka_weights=args.matryoshka_weights, distillation=distillation,
     )  # fmt: skip
     trained = arrays(model)
     save_checkpoints(model, args.out / "trained", trained)  # the raw trained weights, for averaging studies

@@ -31,18 +31,11 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
-import torch
 
-from sse_demo.model import MATRYOSHKA_DIMS, SSEModel
 from sse_demo.train.data import language
-from sse_demo.train.trainer import Stage, seed_everything, training_arguments
-
-if TYPE_CHECKING:
-    from datasets import Dataset
-    from sentence_transformers import SentenceTransformer
 
 DEFAULT_TEXTS = 100_000
 DEFAULT_SHARD_SIZE = 1024
@@ -265,15 +258,23 @@ def build_cache(
 
 @dataclass(frozen=True)
 class TeacherCache:
-    """A finished cache: ``vectors[i]`` is the teacher's float16 vector of ``entries[i]``."""
+    """A cache read from disk: ``vectors[i]`` is the teacher's float16 vector of ``entries[i]``.
+
+    ``complete`` is False when it holds only the shards written so far (``load_cache(..., partial=True)``).
+    """
 
     entries: list[Entry]
     vectors: np.ndarray
     teacher: str
+    complete: bool = True
 
 
-def load_cache(out: Path) -> TeacherCache:
-    """Read a finished cache; a missing or malformed shard is an error that says how to finish it."""
+def load_cache(out: Path, *, partial: bool = False) -> TeacherCache:
+    """Read a cache; a missing or malformed shard is an error that says how to finish it.
+
+    ``partial`` reads an unfinished cache: the entries of the shards written so far, up to the first missing one
+    (shards are written in order and the sources take turns in the entry list, so a prefix covers every source).
+    """
     manifest_path = out / "manifest.json"
     if not manifest_path.is_file():
         raise FileNotFoundError(f"no teacher cache in {out}: build it with `python -m sse_demo.train.teacher`")
@@ -284,14 +285,16 @@ def load_cache(out: Path) -> TeacherCache:
         raise TeacherCacheMismatch(f"{out}/entries.jsonl does not match its manifest: delete {out} and rebuild it")
     shard_size, dim = manifest["shard_size"], manifest["dim"]
     shards = math.ceil(len(entries) / shard_size)
-    missing = [index for index in range(shards) if not shard_path(out, index).is_file()]
-    if missing:
+    written = next((index for index in range(shards) if not shard_path(out, index).is_file()), shards)
+    if written < shards and not (partial and written > 0):
+        done = sum(shard_path(out, index).is_file() for index in range(shards))
+        hint = f", or pass --teacher-partial to use its first {written} shards now" if written and not partial else ""
         raise FileNotFoundError(
-            f"the teacher cache in {out} is unfinished ({shards - len(missing)}/{shards} shards): rerun "
-            "`python -m sse_demo.train.teacher` with the same arguments to resume it"
+            f"the teacher cache in {out} is unfinished ({done}/{shards} shards): rerun "
+            f"`python -m sse_demo.train.teacher` with the same arguments to resume it{hint}"
         )
     parts = []
-    for index in range(shards):
+    for index in range(written):
         rows = np.load(shard_path(out, index))
         expected = (min(shard_size, len(entries) - index * shard_size), dim)
         if rows.shape != expected or rows.dtype != VECTOR_DTYPE:
@@ -300,85 +303,8 @@ def load_cache(out: Path) -> TeacherCache:
                 f"{np.dtype(VECTOR_DTYPE).name}: delete that shard and resume"
             )
         parts.append(rows)
-    return TeacherCache(entries, np.concatenate(parts), manifest["teacher"])
-
-
-class MatryoshkaProjectedMSELoss(torch.nn.Module):
-    """sentence-transformers' ``MSELoss`` at every Matryoshka rung, each rung through its own learned projection.
-
-    The student (512 dims) and the teacher (384) live in different spaces, so each rung ``d`` gets a
-    ``Linear(d, teacher_dim)`` that maps the student's unit-normalised first ``d`` dims onto the teacher's vector;
-    normalised because the student is only ever used through cosine similarity. Every rung learns (equal weights,
-    as in the contrastive ``MatryoshkaLoss``). The projections live on the loss, so they are dropped with it after
-    training and the saved model is the plain SSE. Inputs: one ``text`` column, labels ``(batch, teacher_dim)``.
-    """
-
-    def __init__(self, model: SentenceTransformer, teacher_dim: int, dims: Sequence[int] = MATRYOSHKA_DIMS) -> None:
-        from sentence_transformers.sentence_transformer.losses import MSELoss
-
-        super().__init__()
-        self.model = model
-        self.teacher_dim = teacher_dim
-        self.dims = tuple(dims)
-        self.mse = MSELoss(model)
-        self.projections = torch.nn.ModuleList(torch.nn.Linear(dim, teacher_dim, device=model.device) for dim in dims)
-
-    def forward(self, sentence_features: Iterable[dict[str, torch.Tensor]], labels: torch.Tensor) -> torch.Tensor:
-        features = list(sentence_features)
-        if len(features) != 1 or labels.dim() != 2 or labels.shape[1] != self.teacher_dim:
-            raise ValueError(
-                f"teacher distillation takes one text column and labels of shape (batch, {self.teacher_dim}); got "
-                f"{len(features)} columns and labels of shape {tuple(labels.shape)}"
-            )
-        embedding = self.model(features[0])["sentence_embedding"]
-        losses = [
-            self.mse.compute_loss_from_embeddings(
-                [projection(torch.nn.functional.normalize(embedding[:, :dim], dim=-1))], [labels]
-            )
-            for dim, projection in zip(self.dims, self.projections, strict=True)
-        ]
-        return torch.stack(losses).mean()
-
-
-def distillation_dataset(cache: TeacherCache) -> Dataset:
-    """A ``text``/``label`` Dataset of the cache: every entry with its float32 teacher vector."""
-    from datasets import Dataset
-
-    return Dataset.from_dict(
-        {"text": [entry.text for entry in cache.entries], "label": cache.vectors.astype(np.float32)}
-    )
-
-
-DISTILL_STAGE = Stage(batch_size=1024, learning_rate=0.05)
-"""A first guess (stage 1's batch and rate), not yet measured."""
-
-
-def distill(
-    model: SSEModel,
-    dataset: Dataset,
-    out: Path,
-    *,
-    stage: Stage = DISTILL_STAGE,
-    dims: Sequence[int] = MATRYOSHKA_DIMS,
-    seed: int = 0,
-) -> float:
-    """One teacher-distillation stage (a draft, not yet in the training command): trains ``model`` in place.
-
-    Returns the final train loss; the projections of ``MatryoshkaProjectedMSELoss`` are discarded.
-    """
-    from sentence_transformers.sentence_transformer.trainer import SentenceTransformerTrainer
-
-    from sse_demo.model.st import to_sentence_transformer
-
-    seed_everything(seed)
-    student = to_sentence_transformer(model)
-    teacher_dim = len(dataset[0]["label"])
-    args = training_arguments(stage, out, seed)
-    loss = MatryoshkaProjectedMSELoss(student, teacher_dim, dims)
-    trainer = SentenceTransformerTrainer(model=student, args=args, train_dataset=dataset, loss=loss)
-    result = trainer.train()
-    model.module.eval()
-    return float(result.training_loss)
+    vectors = np.concatenate(parts)
+    return TeacherCache(entries[: len(vectors)], vectors, manifest["teacher"], complete=written == shards)
 
 
 def _file_sha256(path: Path) -> str:

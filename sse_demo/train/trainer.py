@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
     from sentence_transformers import SentenceTransformer
 
+    from sse_demo.train.teacher_distill import Distillation
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -132,18 +134,18 @@ def training_arguments(stage: Stage, out: Path, seed: int, **extra: Any):
     )
 
 
-def run_stage(
+def fit(
     model: SentenceTransformer,
     dataset: Dataset | DatasetDict,
     stage: Stage,
     out: Path,
+    loss: torch.nn.Module,
     *,
-    dims: Sequence[int],
     seed: int,
     dyt_lr_scale: float = 1.0,
-    matryoshka_weights: Sequence[float] | None = None,
 ) -> float:
-    """Train one stage with ST's trainer (no-duplicates batches, cosine schedule); returns the final train loss.
+    """Train one stage of any ``loss`` with ST's trainer (no-duplicates batches, cosine schedule); returns the final
+    train loss.
 
     A DatasetDict (``load_pairs(..., by_source=True)``) gives batches that each come from one of its datasets, in
     proportion to their sizes. ``dyt_lr_scale`` gives the DyT vectors their own parameter group at that multiple of
@@ -161,11 +163,26 @@ def run_stage(
         multi_dataset_batch_sampler=MultiDatasetBatchSamplers.PROPORTIONAL,
         bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
     )
-    trainer = SentenceTransformerTrainer(
-        model=model, args=args, train_dataset=dataset, loss=matryoshka_loss(model, dims, weights=matryoshka_weights)
-    )
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss)
     result = trainer.train()
     return float(result.training_loss)
+
+
+def run_stage(
+    model: SentenceTransformer,
+    dataset: Dataset | DatasetDict,
+    stage: Stage,
+    out: Path,
+    *,
+    dims: Sequence[int],
+    seed: int,
+    dyt_lr_scale: float = 1.0,
+    matryoshka_weights: Sequence[float] | None = None,
+) -> float:
+    """One contrastive stage: ``fit`` with MNRL inside MatryoshkaLoss. Rows with a third column (``negative``, e.g.
+    ``teacher_mining.add_negatives``) give MNRL a hard negative each, besides the in-batch ones."""
+    loss = matryoshka_loss(model, dims, weights=matryoshka_weights)
+    return fit(model, dataset, stage, out, loss, seed=seed, dyt_lr_scale=dyt_lr_scale)
 
 
 def train(
@@ -179,21 +196,35 @@ def train(
     dyt_lr_scale: float = 1.0,
     use_dyt: bool = True,
     matryoshka_weights: Sequence[float] | None = None,
+    distillation: Distillation | None = None,
 ) -> SSEModel:
     """Run ``stages`` in order from ``start`` and return the trained model (same object, trained in place).
 
+    ``distillation`` (``teacher_distill.Distillation``) adds a teacher-distillation stage after its ``position``
+    contrastive stages (0: before them all); whatever the loss trains besides the model (projections) is dropped.
     ``use_dyt=False`` trains a plain mean of token rows (DyT taken out of the forward pass, as in
     sentence-transformers' ``StaticEmbedding``); the returned model then carries DyT vectors that compute that plain
     mean (``linear_dyt.plain_mean``), so it saves and loads as an ordinary SSE checkpoint.
     """
     from sse_demo.model.st import to_sentence_transformer
 
+    if distillation is not None and not 0 <= distillation.position <= len(stages):
+        raise ValueError(
+            f"the distillation stage goes after 0 to {len(stages)} contrastive stages, got {distillation.position}"
+        )
     seed_everything(seed)
     dyt = start.module.dyt
     if not use_dyt:
         start.module.dyt = torch.nn.Identity()
     model = to_sentence_transformer(start)
+
+    def distill_after(done: int) -> None:
+        if distillation is not None and distillation.position == done:
+            loss = distillation.run(model, out / "distill", dims=dims, seed=seed, dyt_lr_scale=dyt_lr_scale)
+            print(f"distillation ({distillation.loss}): {distillation.stage} final train loss {loss:.4f}")
+
     for index, stage in enumerate(stages):
+        distill_after(index)
         loss = run_stage(
             model,
             dataset,
@@ -205,6 +236,7 @@ def train(
             matryoshka_weights=matryoshka_weights,
         )
         print(f"stage {index + 1}: {stage} final train loss {loss:.4f}")
+    distill_after(len(stages))
     if not use_dyt:
         start.module.dyt = dyt
         set_dyt(start, plain_mean(start.module.float_table().cpu().numpy()))

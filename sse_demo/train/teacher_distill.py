@@ -1,0 +1,200 @@
+"""Sentence-level distillation from the cached teacher vectors (``teacher.load_cache``): one extra training stage.
+
+Two losses (``DistillLoss``), both Matryoshka-aware: the student's output is cut to every rung ``d`` and
+unit-normalised, each rung contributes one term, and the terms are averaged, so every rung learns.
+
+- ``similarity-kl`` (default): for each text of a batch, the student's similarity distribution over the other texts
+  of the batch (softmax of cosine x 20, MNRL's scale) is pulled towards the teacher's (softmax of cosine / 0.01,
+  e5's training temperature) by KL divergence. It needs no projection and teaches the ranking, which is what
+  retrieval and the contrastive stages use; the temperatures matter because e5's cosines are compressed (unrelated
+  training texts score ~0.80, pairs ~0.83-0.90: ``docs/teacher.md``), so raw cosines would be a poor target.
+- ``projected-mse``: sentence-transformers' ``MSELoss`` between each rung, mapped by its own ``Linear(d, 384)``,
+  and the teacher's vector. The projections live on the loss and are dropped after training.
+
+Either way the saved model is the plain SSE checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from sse_demo.model import MATRYOSHKA_DIMS
+from sse_demo.train.teacher import TeacherCache
+from sse_demo.train.trainer import Stage, fit
+
+if TYPE_CHECKING:
+    from datasets import Dataset, DatasetDict
+    from sentence_transformers import SentenceTransformer
+
+STUDENT_SCALE = 20.0
+"""The student's logit scale in ``similarity-kl``: MultipleNegativesRankingLoss's, as in the contrastive stages."""
+
+TEACHER_TEMPERATURE = 0.01
+"""The teacher's softmax temperature in ``similarity-kl``: the one multilingual-e5 was trained with."""
+
+
+class DistillLoss(StrEnum):
+    """How the student is pulled towards the teacher (``--distill-loss``)."""
+
+    SIMILARITY_KL = "similarity-kl"
+    PROJECTED_MSE = "projected-mse"
+
+
+class MatryoshkaDistillationLoss(torch.nn.Module):
+    """Common frame of the distillation losses: one text column, the teacher vectors as labels, one term per rung.
+
+    The student's embedding is computed once; rung ``d`` sees its first ``d`` dims, unit-normalised (the student is
+    only ever used through cosine similarity); the terms have equal weight, as in the contrastive ``MatryoshkaLoss``.
+    """
+
+    def __init__(self, model: SentenceTransformer, teacher_dim: int, dims: Sequence[int] = MATRYOSHKA_DIMS) -> None:
+        super().__init__()
+        self.model = model
+        self.teacher_dim = teacher_dim
+        self.dims = tuple(dims)
+
+    def forward(self, sentence_features: Iterable[dict[str, torch.Tensor]], labels: torch.Tensor) -> torch.Tensor:
+        features = list(sentence_features)
+        if len(features) != 1 or labels.dim() != 2 or labels.shape[1] != self.teacher_dim:
+            raise ValueError(
+                f"teacher distillation takes one text column and labels of shape (batch, {self.teacher_dim}); got "
+                f"{len(features)} columns and labels of shape {tuple(labels.shape)}"
+            )
+        embedding = self.model(features[0])["sentence_embedding"]
+        teacher = labels.to(embedding.dtype)
+        terms = [
+            self.rung_loss(index, F.normalize(embedding[:, :dim], dim=-1), teacher)
+            for index, dim in enumerate(self.dims)
+        ]
+        return torch.stack(terms).mean()
+
+    def rung_loss(self, index: int, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        """The term of rung ``self.dims[index]``: ``student`` its unit rows, ``teacher`` the batch's labels."""
+        raise NotImplementedError
+
+
+class MatryoshkaProjectedMSELoss(MatryoshkaDistillationLoss):
+    """sentence-transformers' ``MSELoss`` at every rung, each rung through its own learned ``Linear(d, teacher_dim)``.
+
+    The student (512 dims) and the teacher (384) live in different spaces, so the projection maps one onto the other;
+    it lives on the loss, so it is dropped with it after training.
+    """
+
+    def __init__(self, model: SentenceTransformer, teacher_dim: int, dims: Sequence[int] = MATRYOSHKA_DIMS) -> None:
+        from sentence_transformers.sentence_transformer.losses import MSELoss
+
+        super().__init__(model, teacher_dim, dims)
+        self.mse = MSELoss(model)
+        self.projections = torch.nn.ModuleList(torch.nn.Linear(dim, teacher_dim, device=model.device) for dim in dims)
+
+    def rung_loss(self, index: int, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        return self.mse.compute_loss_from_embeddings([self.projections[index](student)], [teacher])
+
+
+class MatryoshkaSimilarityKLLoss(MatryoshkaDistillationLoss):
+    """KL divergence from the teacher's in-batch similarity distribution to the student's, at every rung.
+
+    Row ``i`` compares text ``i`` with the other texts of the batch (its own similarity, 1 for both, is left out):
+    ``KL(softmax(teacher_cos / temperature) || softmax(student_cos * scale))``, averaged over the rows. No projection:
+    only similarities are compared, so the two spaces may differ in size.
+    """
+
+    def __init__(
+        self,
+        model: SentenceTransformer,
+        teacher_dim: int,
+        dims: Sequence[int] = MATRYOSHKA_DIMS,
+        *,
+        scale: float = STUDENT_SCALE,
+        temperature: float = TEACHER_TEMPERATURE,
+    ) -> None:
+        if scale <= 0 or temperature <= 0:
+            raise ValueError(f"the student scale and teacher temperature must be positive, got {scale}, {temperature}")
+        super().__init__(model, teacher_dim, dims)
+        self.scale = scale
+        self.temperature = temperature
+
+    def rung_loss(self, index: int, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        size = len(student)
+        if size < 3:
+            raise ValueError(
+                f"similarity-kl compares each text with the rest of its batch: batches of {size} are too small"
+            )
+        others = ~torch.eye(size, dtype=torch.bool, device=student.device)
+        student_logits = (student @ student.T)[others].view(size, size - 1) * self.scale
+        teacher_unit = F.normalize(teacher, dim=-1)
+        teacher_logits = (teacher_unit @ teacher_unit.T)[others].view(size, size - 1) / self.temperature
+        return F.kl_div(
+            F.log_softmax(student_logits, dim=-1), F.log_softmax(teacher_logits, dim=-1), log_target=True,
+            reduction="batchmean",
+        )  # fmt: skip
+
+
+def distillation_loss(
+    kind: DistillLoss,
+    model: SentenceTransformer,
+    teacher_dim: int,
+    dims: Sequence[int],
+    temperature: float = TEACHER_TEMPERATURE,
+) -> MatryoshkaDistillationLoss:
+    """The loss module of ``kind``."""
+    if kind is DistillLoss.PROJECTED_MSE:
+        return MatryoshkaProjectedMSELoss(model, teacher_dim, dims)
+    return MatryoshkaSimilarityKLLoss(model, teacher_dim, dims, temperature=temperature)
+
+
+def distillation_dataset(
+    cache: TeacherCache, sources: Sequence[str] | None = None, *, by_source: bool = True
+) -> Dataset | DatasetDict:
+    """``text``/``label`` rows of the cache (every entry with its float32 teacher vector), one Dataset per source
+    unless ``by_source`` is False, as the contrastive stages batch their pairs; ``sources`` keeps only those."""
+    from datasets import Dataset, DatasetDict
+
+    groups: dict[str, list[int]] = {}
+    for index, entry in enumerate(cache.entries):
+        if not sources or entry.source in sources:
+            groups.setdefault(entry.source if by_source else "all", []).append(index)
+    if not groups:
+        raise ValueError(f"no teacher-cache entries of the sources {list(sources or [])}: check --sources")
+    datasets = {
+        name: Dataset.from_dict(
+            {"text": [cache.entries[i].text for i in rows], "label": cache.vectors[rows].astype(np.float32)}
+        )
+        for name, rows in sorted(groups.items())
+    }
+    return DatasetDict(datasets) if by_source else datasets["all"]
+
+
+@dataclass(frozen=True)
+class Distillation:
+    """A distillation stage for ``trainer.train``: its data, schedule, loss, and how many contrastive stages run
+    before it (0: first)."""
+
+    dataset: Dataset | DatasetDict
+    stage: Stage
+    loss: DistillLoss = DistillLoss.SIMILARITY_KL
+    position: int = 0
+    temperature: float = TEACHER_TEMPERATURE
+
+    @property
+    def teacher_dim(self) -> int:
+        from datasets import DatasetDict
+
+        first = next(iter(self.dataset.values())) if isinstance(self.dataset, DatasetDict) else self.dataset
+        return len(first[0]["label"])
+
+    def run(
+        self, model: SentenceTransformer, out: Path, *, dims: Sequence[int], seed: int, dyt_lr_scale: float = 1.0
+    ) -> float:
+        """Train ``model`` in place for this stage; returns the final train loss. The loss (and any projection on
+        it) is dropped on return."""
+        loss = distillation_loss(self.loss, model, self.teacher_dim, dims, self.temperature)
+        return fit(model, self.dataset, self.stage, out, loss, seed=seed, dyt_lr_scale=dyt_lr_scale)
