@@ -17,6 +17,7 @@ from sse_demo.app.results import (
     RESULTS_LINK,
     RESULTS_ROUTE,
     find_docs_dir,
+    heading_starting,
     markdown_section,
     markdown_table,
     ndcg_matrix,
@@ -155,6 +156,16 @@ def test_a_section_ends_at_the_next_heading_of_its_level():
     assert "some-peer" in section and "no DyT" not in section
     assert markdown_table(markdown_section(SMALL_RESULTS, "ablation")) == [{"variant": "no DyT", "mean": "0.1"}]
     assert markdown_section(SMALL_RESULTS, "Missing") is None
+
+
+def test_the_notebooks_find_the_real_ablation_by_the_start_of_its_heading():
+    """Notebooks 01 and 04 read the trained ablation from docs/results.md, whose heading carries a subtitle."""
+    text = REAL_RESULTS.read_text(encoding="utf-8")
+    title = heading_starting(text, "ablation")
+    assert title is not None and title.startswith("Ablation") and markdown_section(text, "Ablation") is None
+    rows = markdown_table(markdown_section(text, title))
+    assert {"model", "dim", "mean"} <= set(rows[0]) and any("plain mean" in row["model"] for row in rows)
+    assert heading_starting(text, "no such heading") is None
 
 
 @pytest.mark.parametrize(

@@ -135,6 +135,17 @@ def markdown_section(text: str, title: str) -> str | None:
     return None
 
 
+def heading_starting(text: str, prefix: str) -> str | None:
+    """The title of the first heading that starts with ``prefix`` (case-insensitive), e.g. "Ablation: SSE against
+    a plain mean" for "Ablation", to pass to :func:`markdown_section`; ``None`` when there is none."""
+    for line in text.splitlines():
+        if (heading := re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)) and heading[1].casefold().startswith(
+            prefix.casefold()
+        ):
+            return heading[1]
+    return None
+
+
 def markdown_table(text: str) -> list[dict[str, str]]:
     """The rows of the first pipe table in ``text`` (header, ``---`` separator, rows), as header -> cell text.
 
