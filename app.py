@@ -26,6 +26,7 @@ from sse_demo.app.matryoshka import result_columns
 from sse_demo.app.models import ENV_VAR, app_models
 from sse_demo.app.peer_models import PEERS_ENV, requested_peers
 from sse_demo.app.peers import DIM_CHOICES, OWN_DIM
+from sse_demo.app.results import RESULTS_CSS, results_router
 from sse_demo.app.service import DemoService
 from sse_demo.app.uploads import DEFAULT_IDLE_S, DEFAULT_MEMORY_MB, IDLE_ENV_VAR, MEMORY_ENV_VAR, UploadStore
 
@@ -316,14 +317,17 @@ def peers_tab(page: Page) -> None:
 
 
 def results_tab(page: Page, demo: gr.Blocks) -> None:
-    """The project's measured NDCG@10 in one table and chart (full tables linked), the published NanoBEIR table
-    folded below (filled when the page loads)."""
+    """The project's measured NDCG@10 in one chart and a compact table that fit a laptop screen below the tabs
+    (every table a link away, at ``/docs/results``), the published NanoBEIR table folded below (filled on load)."""
     with gr.Tab("Results / 結果", id="results-tab"):
         status = gr.Markdown(elem_id="results-status")
-        plot = gr.Plot()
-        table = gr.Dataframe(interactive=False, label="NDCG@10 measured here / 計測値", elem_id="results-matrix")
+        plot = gr.Plot(show_label=False, elem_id="results-chart")
+        table = gr.Dataframe(
+            interactive=False, show_label=False, elem_id="results-matrix", max_height=10_000, buttons=[]
+        )
         with gr.Accordion("Published NanoBEIR (4-bit bilingual SSE) / 公開値", open=False):
             published = gr.Dataframe(interactive=False, label="NanoBEIR")
+        gr.HTML(head=f"<style>{RESULTS_CSS}</style>", container=False, padding=False)  # last: its gap is unseen
     page.endpoint(demo.load, "results", None, [status, table, plot, published])
 
 
@@ -424,7 +428,8 @@ def main(argv: list[str] | None = None) -> None:
         server_port=args.port,
         max_file_size=MAX_UPLOAD_BYTES,
         footer_links=["api"],
-        app_kwargs={"routes": embeddings_router(api_models(service)).routes},  # /v1/... on the page's port
+        # /v1/... and the Results tab's /docs/results on the page's port
+        app_kwargs={"routes": embeddings_router(api_models(service)).routes + results_router().routes},
         mcp_server=True,  # the named endpoints as MCP tools at /gradio_api/mcp/
     )
 

@@ -8,14 +8,20 @@ import sys
 from types import SimpleNamespace
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from test_app_support import REPO
 
 from sse_demo.app.results import (
     MATRIX_SECTION,
+    RESULTS_LINK,
+    RESULTS_ROUTE,
     find_docs_dir,
+    heading_starting,
     markdown_section,
     markdown_table,
     ndcg_matrix,
+    results_router,
     results_view,
 )
 
@@ -80,7 +86,7 @@ def test_the_real_matrix_agrees_with_the_real_all_metrics_table():
 
 def test_the_view_is_compact_and_links_to_the_full_tables(tmp_path):
     (tmp_path / "results.md").write_text(SMALL_RESULTS, encoding="utf-8")
-    summary, table, figure, published = results_view(None, docs_dir=tmp_path, environ={"SPACE_ID": "someone/sse"})
+    summary, table, figure, published = results_view(None, docs_dir=tmp_path)
     assert list(table.columns) == ["system", "set-a", "set-b", "mean"]
     assert table["system"].tolist() == [
         "SSE fp32 d512",
@@ -90,8 +96,7 @@ def test_the_view_is_compact_and_links_to_the_full_tables(tmp_path):
         "some-peer *",
     ]
     assert table.loc[4, "set-a"] == 0.3 and table.loc[4, "set-b"] != table.loc[4, "set-b"]  # empty cell: NaN
-    assert "https://huggingface.co/spaces/someone/sse/blob/main/docs/results.md" in summary
-    assert str(tmp_path / "results.md") in summary  # where the file is locally
+    assert f"[docs/results.md]({RESULTS_LINK})" in summary  # the app's own page of every table
     assert len(published) == 28  # the published table, folded below
     # the chart: one bar group per system at its full dim (d256 left to the table), sets only, axis from 0
     assert [trace.name for trace in figure.data] == [
@@ -104,16 +109,40 @@ def test_the_view_is_compact_and_links_to_the_full_tables(tmp_path):
     assert figure.layout.yaxis.range[0] == 0
 
 
-def test_without_a_space_the_link_is_the_repository_path(tmp_path):
-    (tmp_path / "results.md").write_text(SMALL_RESULTS, encoding="utf-8")
-    summary, *_ = results_view(None, docs_dir=tmp_path, environ={})
-    assert "`docs/results.md` in the repository" in summary and "huggingface.co" not in summary
+def full_tables(environ: dict[str, str]):
+    """GET the Results tab's link on an app that serves only :func:`results_router`."""
+    app = FastAPI()
+    app.include_router(results_router(environ))
+    return TestClient(app).get(RESULTS_ROUTE)
+
+
+def test_the_link_serves_every_table_of_the_file_the_tab_parsed(tmp_path):
+    (tmp_path / "results.md").write_text(SMALL_RESULTS + "\n<script>alert(1)</script>\n", encoding="utf-8")
+    response = full_tables({"SSE_DOCS_DIR": str(tmp_path)})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert page.count("<table>") == 2 and "<td>some-peer</td>" in page and "<th>variant</th>" in page
+    assert str(tmp_path / "results.md") in page  # where the file is
+    assert "<script>" not in page and "&lt;script&gt;alert(1)" in page  # the file's HTML shows as text
+
+
+def test_the_link_on_the_real_file_shows_every_system_of_the_tab():
+    response = full_tables({})
+    systems = [row["system"] for row in ndcg_matrix(REAL_RESULTS.read_text(encoding="utf-8"))]
+    assert response.status_code == 200 and all(f"<td>{system}</td>" in response.text for system in systems)
+    assert ">All metrics</h2>" in response.text
+
+
+def test_the_link_without_results_says_how_to_make_them(tmp_path):
+    response = full_tables({"SSE_DOCS_DIR": str(tmp_path)})
+    assert response.status_code == 404
+    assert "bench/eval_all.py" in response.text and "SSE_DOCS_DIR" in response.text
 
 
 def test_the_real_view_fits_one_screen():
     summary, table, figure, _ = results_view(None, environ={})
     assert 0 < len(table) <= MAX_ROWS and len(table.columns) <= 12
-    assert "docs/results.md" in summary and len(figure.data) < len(table)
+    assert f"[docs/results.md]({RESULTS_LINK})" in summary and len(figure.data) < len(table)
 
 
 def test_loaded_peers_are_named_with_where_to_measure_them(tmp_path):
@@ -127,6 +156,16 @@ def test_a_section_ends_at_the_next_heading_of_its_level():
     assert "some-peer" in section and "no DyT" not in section
     assert markdown_table(markdown_section(SMALL_RESULTS, "ablation")) == [{"variant": "no DyT", "mean": "0.1"}]
     assert markdown_section(SMALL_RESULTS, "Missing") is None
+
+
+def test_the_notebooks_find_the_real_ablation_by_the_start_of_its_heading():
+    """Notebooks 01 and 04 read the trained ablation from docs/results.md, whose heading carries a subtitle."""
+    text = REAL_RESULTS.read_text(encoding="utf-8")
+    title = heading_starting(text, "ablation")
+    assert title is not None and title.startswith("Ablation") and markdown_section(text, "Ablation") is None
+    rows = markdown_table(markdown_section(text, title))
+    assert {"model", "dim", "mean"} <= set(rows[0]) and any("plain mean" in row["model"] for row in rows)
+    assert heading_starting(text, "no such heading") is None
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,13 @@ Skips with the reason when Chromium or the playwright package is missing.
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from test_app_support import running_app
+from test_app_support import REPO, running_app
+
+from sse_demo.app.results import ndcg_matrix
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -35,22 +38,31 @@ def app_url(tmp_path_factory):
         yield url
 
 
-@pytest.fixture
-def page(app_url, tmp_path):
+@contextmanager
+def browser_page(app_url: str, profile: Path, width: int = 1400, height: int = 1600):
+    """The app open in a fresh headless Chromium window of this viewport, its first tab ready."""
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            user_data_dir=str(tmp_path / "profile"),
+            user_data_dir=str(profile),
             executable_path=CHROMIUM,
             headless=True,
             args=FLAGS,
-            viewport={"width": 1400, "height": 1600},
+            viewport={"width": width, "height": height},
         )
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(app_url)
         page.locator("#query textarea").wait_for()
+        try:
+            yield page
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(app_url, tmp_path):
+    with browser_page(app_url, tmp_path / "profile") as page:
         yield page
-        context.close()
 
 
 def status(page) -> str:
@@ -157,3 +169,61 @@ def test_uploaded_html_and_markdown_never_render_as_tags_or_links(page, tmp_path
     page.wait_for_timeout(1000)  # the neighbours table renders after the status line
     assert "[click me](evil.example)" in page.locator("body").inner_text()
     assert page.evaluate(LIVE_MARKUP) == {"evil": 0, "bold": 0}
+
+
+def open_tab(page, name: str) -> None:
+    """Click a tab by its label, through Gradio's "More tabs" menu when the window is too narrow to show it."""
+    tab = page.get_by_role("tab", name=name)
+    if tab.count():
+        tab.click()
+    else:
+        page.get_by_role("button", name="More tabs").click()
+        page.locator(".overflow-dropdown button", has_text=name).click()
+
+
+# Where the Results tab's parts are, with the tab bar scrolled to the top of the window: the rows the table draws
+# (a virtual list also keeps hidden rows of height 0 to measure), and whether the table scrolls inside itself.
+RESULTS_LAYOUT = """() => {
+    const tabs = document.querySelector("[role=tablist]");
+    window.scrollTo(0, tabs.getBoundingClientRect().top + window.scrollY);
+    const bottom = (selector) => document.querySelector(selector).getBoundingClientRect().bottom;
+    const matrix = document.querySelector("#results-matrix");
+    const rows = [...matrix.querySelectorAll(".virtual-row")].filter((row) => row.getBoundingClientRect().height > 0);
+    const scrolls = [...matrix.querySelectorAll("*")].some((e) => e.getBoundingClientRect().height > 0 && (
+        (e.scrollHeight > e.clientHeight + 1 && ["auto", "scroll"].includes(getComputedStyle(e).overflowY)) ||
+        (e.scrollWidth > e.clientWidth + 1 && ["auto", "scroll"].includes(getComputedStyle(e).overflowX))));
+    return {
+        tabs_top: tabs.getBoundingClientRect().top, window: window.innerHeight,
+        status: bottom("#results-status"), chart: bottom("#results-chart"), table: bottom("#results-matrix"),
+        rows: rows.length, rows_bottom: Math.max(...rows.map((row) => row.getBoundingClientRect().bottom)),
+        table_scrolls: scrolls,
+    };
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (1280, 800)])
+def test_the_results_tab_fits_a_laptop_screen_and_links_to_every_table(app_url, tmp_path, width, height):
+    """Below the tabs, the summary, the chart and every row of the NDCG@10 table are on screen at once, with no
+    scrolling inside the table; its link opens the page of every table, served by the app from the same file."""
+    systems = [row["system"] for row in ndcg_matrix((REPO / "docs" / "results.md").read_text(encoding="utf-8"))]
+    with browser_page(app_url, tmp_path / "profile", width, height) as page:
+        open_tab(page, "Results / 結果")
+        wait_for_text(page, "#results-matrix", systems[-1])
+        page.locator("#results-chart .js-plotly-plot").wait_for()
+        layout = page.evaluate(RESULTS_LAYOUT)
+        folder = Path(os.environ.get("SSE_SCREENSHOT_DIR", tmp_path))
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"app-results-{width}x{height}.png"))
+        assert abs(layout["tabs_top"]) < 1  # the tab bar at the top of the window
+        assert layout["rows"] == len(systems) and not layout["table_scrolls"], layout
+        assert max(layout["status"], layout["chart"], layout["table"], layout["rows_bottom"]) <= height, layout
+
+        link = page.locator("#results-status a", has_text="docs/results.md")
+        assert page.request.get(link.evaluate("a => a.href")).status == 200
+        with page.context.expect_page() as opened:
+            link.click()
+        full = opened.value
+        full.wait_for_load_state()
+        assert full.get_by_role("heading", name="All metrics").count() == 1
+        assert full.locator("table").count() >= 3
+        assert systems[0] in full.locator("table").first.inner_text()

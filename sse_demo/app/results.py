@@ -2,7 +2,10 @@
 
 The numbers come from one place, ``docs/results.md`` (written by ``bench/eval_all.py``): its "NDCG@10" section is a
 matrix of systems (SSE fp32 and 4-bit at each Matryoshka dim, BM25, peers and teachers when the evaluation ran them)
-against the labelled sets. The tab shows that matrix and one chart of it, and links to the file for every metric.
+against the labelled sets. The tab shows that matrix and one chart of it, sized to fit a laptop screen, and links to
+the whole file, which the app itself serves as a page at ``/docs/results`` (:func:`results_router`): it is the file the
+tab parsed, so the link works offline, on a Space (the deploy uploads ``docs/``) and in a checkout alike, and never
+points at another version of the numbers.
 
 The published NanoBEIR table of the 4-bit bilingual model is the app's own copy of
 ``../shared/spec/nanobeir-published.csv`` (package data, so it ships with an installed package), beside a measured
@@ -22,6 +25,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fastapi import APIRouter
+from starlette.responses import HTMLResponse
+
 from sse_demo.app.corpus import DATA_DIR
 from sse_demo.app.formatting import frame, plotly
 
@@ -38,7 +44,21 @@ SAMPLED_MARK = "*"  # results.md marks a score measured on a sample of the queri
 SSE_SYSTEM = re.compile(r"^SSE (?P<precision>\S+) d(?P<dim>\d+)$")
 TABLE_RULE = re.compile(r"\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?")  # a pipe table's |---|---| line
 MEAN_COLUMNS = ("EN mean", "mean")
-SPACE_FILE_URL = "https://huggingface.co/spaces/{space}/blob/main/docs/" + RESULTS_MD
+RESULTS_ROUTE = "/docs/results"  # the page that shows docs/results.md whole; the tab links to it
+RESULTS_LINK = RESULTS_ROUTE.lstrip("/")  # relative, so the link also works under a proxy's path prefix
+CHART_HEIGHT = 250  # pixels: the chart and the compact table fit below the tabs on a 1366 x 768 screen
+# The compact table: rows of 25 px instead of 37 px and a smaller font, so its ~13 rows and ~10 columns fit beside
+# the chart on a laptop screen. Scoped to the tab's element ids; the selectors are Gradio 6's Dataframe classes.
+RESULTS_CSS = """
+#results-matrix .cell-wrap, #results-matrix .cell-wrap * { font-size: 12px !important; }
+#results-matrix .virtual-row, #results-matrix .cell-wrap { min-height: 0 !important; }
+#results-matrix .cell-wrap { padding-top: 2px !important; padding-bottom: 2px !important; }
+"""
+PAGE_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:75rem;margin:1rem auto;padding:0 1rem;line-height:1.4}"
+    "table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.15rem .4rem}"
+    "th{background:#f3f3f3}td{font-variant-numeric:tabular-nums}code{background:#f3f3f3;padding:0 .2rem}"
+)
 
 
 def find_docs_dir(environ: Mapping[str, str] | None = None, package_dir: Path = PACKAGE_DIR) -> Path | None:
@@ -115,6 +135,17 @@ def markdown_section(text: str, title: str) -> str | None:
     return None
 
 
+def heading_starting(text: str, prefix: str) -> str | None:
+    """The title of the first heading that starts with ``prefix`` (case-insensitive), e.g. "Ablation: SSE against
+    a plain mean" for "Ablation", to pass to :func:`markdown_section`; ``None`` when there is none."""
+    for line in text.splitlines():
+        if (heading := re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)) and heading[1].casefold().startswith(
+            prefix.casefold()
+        ):
+            return heading[1]
+    return None
+
+
 def markdown_table(text: str) -> list[dict[str, str]]:
     """The rows of the first pipe table in ``text`` (header, ``---`` separator, rows), as header -> cell text.
 
@@ -187,13 +218,53 @@ def full_dim_rows(rows: list[dict]) -> list[dict]:
     ]
 
 
-def results_link(environ: Mapping[str, str] | None = None, docs_dir: Path | None = None) -> str:
-    """Where the full tables are: the file on the Space (``SPACE_ID`` set), and where it is in a checkout."""
-    environ = os.environ if environ is None else environ
-    local = f"`docs/{RESULTS_MD}` in the repository" + (f", here `{docs_dir / RESULTS_MD}`" if docs_dir else "")
-    if environ.get("SPACE_ID"):
-        return f"[docs/{RESULTS_MD}]({SPACE_FILE_URL.format(space=environ['SPACE_ID'])}) in the Space's files; " + local
-    return local
+def results_link(docs_dir: Path | None) -> str:
+    """The Markdown link to the page with every table (or where the file would be, when there are no docs)."""
+    if docs_dir is None:
+        return f"`docs/{RESULTS_MD}` in the repository"
+    return f"[docs/{RESULTS_MD}]({RESULTS_LINK})"
+
+
+def markdown_html(text: str) -> str:
+    """CommonMark with pipe tables as HTML; raw HTML in the text is escaped, never rendered."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+
+
+def full_results_page(docs_dir: Path | None) -> tuple[int, str]:
+    """(HTTP status, HTML page) for ``docs/results.md`` whole: every metric, the ablation and the commands that
+    made them; 404 with what to do when the file is not there."""
+    path = docs_dir / RESULTS_MD if docs_dir is not None else None
+    if path is None or not path.is_file():
+        where = f"`{path}` does not exist" if path else "this copy of sse_demo is installed without `docs/`"
+        body = (
+            f"No results to show: {where}. Set `{DOCS_ENV}` to a checkout's `docs/` folder, or run "
+            f"`python bench/eval_all.py --out docs/{RESULTS_MD}`. / 結果ファイルがありません。"
+        )
+        status = 404
+    else:
+        body = path.read_text(encoding="utf-8") + f"\n\n---\n\nFile: `{path}`\n"
+        status = 200
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>SSE results: docs/{RESULTS_MD}</title><style>{PAGE_STYLE}</style></head>"
+        f"<body>{markdown_html(body)}</body></html>"
+    )
+    return status, page
+
+
+def results_router(environ: Mapping[str, str] | None = None) -> APIRouter:
+    """``GET /docs/results``: the page the Results tab links to, read from :func:`find_docs_dir` on each request
+    (so it shows what the tab shows). Join it to the page's app as ``app_kwargs={"routes": router.routes}``."""
+    router = APIRouter()
+
+    @router.get(RESULTS_ROUTE, include_in_schema=False)
+    def full_results() -> HTMLResponse:
+        status, page = full_results_page(find_docs_dir(environ))
+        return HTMLResponse(page, status_code=status)
+
+    return router
 
 
 def matrix_figure(rows: list[dict], sets: list[str]) -> object:
@@ -205,16 +276,17 @@ def matrix_figure(rows: list[dict], sets: list[str]) -> object:
         name = row["system"] + (f" {SAMPLED_MARK}" if row["sampled"] else "")
         figure.add_trace(go.Bar(x=present, y=[row[s] for s in present], name=name))
     figure.update_layout(
-        title="NDCG@10 per labelled set (SSE at its full dim; every dim in the table)",
+        title={"text": "NDCG@10 per set (SSE at its full dim; every dim in the table)", "font": {"size": 14}},
         barmode="group",
         yaxis={"range": [0, 1], "title": "NDCG@10"},
-        height=380,
-        legend={"orientation": "h", "y": -0.2},
+        height=CHART_HEIGHT,
+        margin={"t": 30, "b": 25, "l": 50, "r": 10},
+        legend={"font": {"size": 11}},
     )
     return figure
 
 
-def measured_view(docs_dir: Path | None, environ: Mapping[str, str] | None = None) -> tuple[str, object, object]:
+def measured_view(docs_dir: Path | None) -> tuple[str, object, object]:
     """(summary Markdown, the NDCG@10 matrix as a table, its chart); the table is empty with a note when there is
     nothing to show."""
     go = plotly()
@@ -244,11 +316,10 @@ def measured_view(docs_dir: Path | None, environ: Mapping[str, str] | None = Non
         for row in rows
     ]
     summary = (
-        f"NDCG@10 measured by this project on {len(sets)} labelled sets ({', '.join(sets)}): SSE fp32 and 4-bit at "
-        f"each Matryoshka dim, BM25 over SSE's tokenizer, and the other systems the evaluation ran. "
-        f"`{SAMPLED_MARK}`: measured on a sample of the queries. Every metric (MRR@10, MAP@100, Recall@10/@100, "
-        f"query counts) and the command that made them: {results_link(environ, docs_dir)}. / "
-        f"評価セットでの NDCG@10。全指標は docs/{RESULTS_MD} にあります。"
+        f"NDCG@10 measured by this project on {len(sets)} labelled sets: SSE fp32 and 4-bit at each Matryoshka dim, "
+        f"BM25 over SSE's tokenizer and the other systems the evaluation ran (`{SAMPLED_MARK}`: on sampled queries). "
+        f"**Every metric, the ablation and the commands: {results_link(docs_dir)}** / "
+        f"全指標・アブレーション: docs/{RESULTS_MD}"
     )
     return summary, frame(table, ["system", *columns]), matrix_figure(rows, sets)
 
@@ -263,22 +334,16 @@ def results_view(
     :func:`find_docs_dir`; the numbers are files, so the service is only asked which peers the app has.
     """
     docs_dir = docs_dir if docs_dir is not None else find_docs_dir(environ)
-    summary, table, figure = measured_view(docs_dir, environ)
+    summary, table, figure = measured_view(docs_dir)
+    measured_path = measured_csv(docs_dir)
+    published = side_by_side(read_table(PUBLISHED_CSV), read_table(measured_path) if measured_path else None)
+    summary += " · Folded below: the published NanoBEIR table of the 4-bit bilingual model" + (
+        f", beside measured NanoBEIR from `{measured_path.name}`." if measured_path else "."
+    )
     peers = getattr(service, "peer_names", ())
     if peers:
         summary += (
             f"\n\nPeers loaded in this app ({', '.join(f'`{name}`' for name in peers)}): their NDCG@10 on the "
             "labelled sets is measured live on the Peers tab. / 比較モデルの NDCG@10 は「比較」タブで計測します。"
         )
-    measured_path = measured_csv(docs_dir)
-    published = side_by_side(read_table(PUBLISHED_CSV), read_table(measured_path) if measured_path else None)
-    summary += (
-        "\n\nBelow: the published NanoBEIR results of the 4-bit bilingual SSE model "
-        "(RikkaBotan/quantized-stable-static-embedding-fast-retrieval-mrl-bilingual-ja-en), "
-        + (
-            f"with measured NanoBEIR from `{measured_path.name}`."
-            if measured_path
-            else "with no measured column: NanoBEIR needs the Hugging Face hub."
-        )
-    )
     return summary, table, figure, frame(published, list(published[0]) if published else [])
