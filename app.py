@@ -17,7 +17,7 @@ from collections.abc import Callable
 import gradio as gr
 
 from sse_demo.api import embeddings_router
-from sse_demo.app.corpus import MAX_UPLOAD_BYTES, describe
+from sse_demo.app.corpus import DEMO_QUERIES, MAX_UPLOAD_BYTES, describe
 from sse_demo.app.embedding_map import passage_choices
 from sse_demo.app.endpoints import CONCURRENCY_LIMITS, ENDPOINTS, bind
 from sse_demo.app.formatting import html_text, markdown_text
@@ -27,6 +27,7 @@ from sse_demo.app.models import ENV_VAR, app_models
 from sse_demo.app.peer_models import PEERS_ENV, requested_peers
 from sse_demo.app.peers import DIM_CHOICES, OWN_DIM
 from sse_demo.app.results import RESULTS_CSS, results_router
+from sse_demo.app.saturation import SATURATION_EXAMPLE
 from sse_demo.app.service import DemoService
 from sse_demo.app.uploads import DEFAULT_IDLE_S, DEFAULT_MEMORY_MB, IDLE_ENV_VAR, MEMORY_ENV_VAR, UploadStore
 
@@ -48,13 +49,6 @@ ZERO_GPU = os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true")
 log = logging.getLogger("sse_demo.app")
 PRECISIONS = [p.value for p in Precision]
 DELETE_CACHE = (300, 900)  # every 5 minutes, delete Gradio's temporary files older than 15 minutes
-EXAMPLES = [
-    ["How do plants make oxygen?"],
-    ["日本の伝統的な料理"],
-    ["新幹線 Tokyo Osaka"],
-    ["cherry blossom viewing party"],
-    ["睡眠と健康の関係"],
-]
 
 
 def guarded(fn, n_outputs: int, *, keep_rest: bool = False):
@@ -140,7 +134,9 @@ def search_tab(page: Page) -> None:
             dim = dim_radio(dims, elem_id="dim")
             precision = precision_radio(elem_id="precision")
             k = k_slider("Results / 件数")
-        examples = gr.Examples(EXAMPLES, inputs=[query], label="Examples / 例 (EN, JA, mixed, cross-lingual)")
+        examples = gr.Examples(
+            [[q] for q in DEMO_QUERIES], inputs=[query], label="Examples / 例 (EN, JA, mixed, cross-lingual)"
+        )
         status = gr.Markdown(elem_id="search-status")
         with gr.Row():
             results = gr.Dataframe(
@@ -213,7 +209,7 @@ def saturation_tab(page: Page) -> None:
     """Where a text's dimensions sit on their DyT tanh curves, and the corpus-wide picture."""
     with gr.Tab("DyT saturation / 飽和", id="saturation"):
         with gr.Row():
-            text = gr.Textbox(label="Text / テキスト", value="桜の下で花見を楽しむ", scale=4)
+            text = gr.Textbox(label="Text / テキスト", value=SATURATION_EXAMPLE, scale=4)
             precision = precision_radio()
             button = gr.Button("Show / 表示", variant="primary", scale=1)
         status = gr.Markdown()

@@ -19,12 +19,12 @@ import numpy as np
 import torch
 
 import sse_demo
+from sse_demo.app.saturation import SATURATION_EXAMPLE as EXAMPLE  # the app's default text on its DyT tab
 from sse_demo.evaluation.beir import default_eval_dir, load_beir
 from sse_demo.evaluation.report import beir_folders, markdown_table
 from sse_demo.model import SSEModel
 
 THRESHOLD = 2.0
-EXAMPLE = "桜の下で花見を楽しむ"  # the app's default text on its DyT tab
 SHORT_TOKENS, LONG_TOKENS = 8, 64
 
 

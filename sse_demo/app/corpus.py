@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEMO_CORPUS = DATA_DIR / "demo_corpus.jsonl"
+DEMO_QUERIES = (
+    "How do plants make oxygen?",
+    "日本の伝統的な料理",
+    "新幹線 Tokyo Osaka",
+    "cherry blossom viewing party",
+    "睡眠と健康の関係",
+)
+"""The Search tab's example queries (EN, JA, mixed, cross-lingual) for the demo corpus."""
 
 MAX_UPLOAD_BYTES = 2_000_000
 MAX_PASSAGES = 5_000

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 SATURATION_THRESHOLD = 2.0
 TOP_DIMS = 20  # rows of the "most saturated dimensions" table
+SATURATION_EXAMPLE = (
+    "桜の下で花見を楽しむ"  # the DyT tab's default text: short, so the bundled model saturates some dims
+)
 
 
 @dataclass(frozen=True)
