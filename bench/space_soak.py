@@ -5,8 +5,9 @@ HTTP API (``/gradio_api/upload`` and ``/gradio_api/call/<endpoint>``, one ``sess
 
 After one warm-up visitor (a search, the demo corpus's map, one upload: the process's one-off costs),
 (a) ``--sessions`` visitors each upload a different generated corpus (5,000 passages, just under 2 MB, English
-    and Japanese) and search it; then each searches again. Reports the app's resident memory (RSS) growth and,
-    per session, whether that next search found its own corpus or said its upload had expired.
+    and Japanese) and search it; then each searches again. Reports the resident memory (RSS) growth of the app and
+    its child processes (the map-fit worker) and, per session, whether that next search found its own corpus or
+    said its upload had expired.
 (b) ``--clients`` concurrent visitors search the demo corpus for ``--seconds`` alone, then again while one more
     visitor uploads a corpus, draws its map and measures quality (over and over until the time is up). Reports
     errors and search latency p50/p95/p99 (round trip) for both, and the load average beside them.
@@ -150,7 +151,9 @@ class App:
         raise RuntimeError("app.py did not answer within 300 s")
 
     def rss_mb(self) -> float:
-        return psutil.Process(self.process.pid).memory_info().rss / 1e6
+        """The resident memory of the app and its child processes (the map-fit worker) together."""
+        app = psutil.Process(self.process.pid)
+        return sum(p.memory_info().rss for p in (app, *app.children(recursive=True))) / 1e6
 
     def stop(self) -> None:
         self.process.terminate()

@@ -1,7 +1,7 @@
 """A 2-D map of the corpus embeddings (UMAP), the query placed in it, and a passage's nearest neighbours.
 
-UMAP (umap-learn) is imported only here and only when a map is asked for: its first call compiles numba code,
-which would otherwise slow the app's start-up.
+UMAP (umap-learn) is imported only in the worker process that fits maps (``fit_map``), when a map is first asked
+for: its first call compiles numba code, which would otherwise slow the app's start-up.
 """
 
 from __future__ import annotations
@@ -62,14 +62,24 @@ def fit_map(
     vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = 15, max_points: int = MAX_MAP_PASSAGES
 ) -> EmbeddingMap:
     """Fit UMAP with cosine distance (the similarity search uses) on unit-norm vectors, at most ``max_points``
-    of them: a fit's time grows with the points (on a busy 2-core machine 1,000 took 5 s, 2,000 took 15 s)."""
-    import umap
+    of them: a fit's time grows with the points (on a busy 2-core machine 1,000 took 5 s, 2,000 took 15 s).
+
+    The fit runs in the page's low-priority worker process (:mod:`sse_demo.app.worker`): UMAP holds the GIL for
+    most of it, which in a thread of the page would stall every search."""
+    from sse_demo.app.worker import HEAVY_PROCESS
 
     rows = map_rows(len(vectors), max_points)
     n_neighbors = max(2, min(n_neighbors, len(rows) - 1))
+    coords = HEAVY_PROCESS.run(umap_coords, np.ascontiguousarray(vectors[rows]), seed=seed, n_neighbors=n_neighbors)
+    return EmbeddingMap(coords, rows)
+
+
+def umap_coords(vectors: np.ndarray, *, seed: int, n_neighbors: int) -> np.ndarray:
+    """The 2-D UMAP coordinates (float32) of ``vectors``: what the worker process computes."""
+    import umap
+
     reducer = umap.UMAP(n_neighbors=n_neighbors, metric="cosine", random_state=seed, n_jobs=1, init="random")
-    coords = reducer.fit_transform(vectors[rows])
-    return EmbeddingMap(np.asarray(coords, dtype=np.float32), rows)
+    return np.asarray(reducer.fit_transform(vectors), dtype=np.float32)
 
 
 def neighbours(matrix: np.ndarray, row: int, k: int) -> list[tuple[int, float]]:

@@ -48,7 +48,8 @@ PARAMETERS: dict[str, str] = {
 
 # Gradio runs each event in a concurrency group with a limit: searches and other quick views in one, the views
 # that encode or fit a whole corpus in another, so that a map fit or an upload runs beside searches, never ahead.
-# Heavy views also run in threads of their own at a lower CPU priority, so on a small CPU searches come first.
+# Heavy views also run in threads of their own at a lower CPU priority, so on a small CPU searches come first;
+# the map fit, which holds the GIL, goes on to a low-priority worker process (sse_demo.app.worker).
 SEARCH, HEAVY = "search", "heavy"
 CONCURRENCY_LIMITS = {SEARCH: 8, HEAVY: 2}
 HEAVY_THREADS = ThreadPoolExecutor(
