@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sse_demo.search.exact import top_k
 from sse_demo.train.teacher import Role, TeacherCache
 
 if TYPE_CHECKING:
@@ -81,10 +82,8 @@ def mine_negatives(
         for start in range(0, len(queries[source]), chunk):
             rows = queries[source][start : start + chunk]
             scores = vectors[rows].astype(np.float32) @ corpus.T
-            best = np.argpartition(-scores, top - 1, axis=1)[:, :top]
-            for row, score, shortlist in zip(rows, scores, best, strict=True):
+            for row, score, ranked in zip(rows, scores, top_k(scores, top).tolist(), strict=True):
                 anchor = cache.entries[row].text
-                ranked = shortlist[np.lexsort((shortlist, -score[shortlist]))].tolist()  # best first, ties: earlier
                 own = positives.get(anchor, set())
                 for positive in sorted(own & passage_row.keys()):
                     positive_score = float(vectors[row].astype(np.float32) @ vectors[passage_row[positive]])
