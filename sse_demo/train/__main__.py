@@ -56,8 +56,7 @@ def start_model(
     if dyt_alpha is not None:
         if not 0 <= alpha_from < model.dim:
             raise ValueError(f"--dyt-alpha-from {alpha_from}: expected a dimension index in [0, {model.dim})")
-        dyt = arrays(model)
-        alpha, beta = dyt["alpha"], dyt["beta"]
+        alpha, beta = (vector.copy() for vector in model.dyt_parameters()[:2])  # copies: they may share the weights
         beta[:alpha_from] *= dyt_alpha / alpha[:alpha_from]
         alpha[alpha_from:] = dyt_alpha
         set_dyt(model, {"alpha": alpha, "beta": beta})
