@@ -69,15 +69,19 @@ class MatryoshkaDistillationLoss(torch.nn.Module):
                 f"{len(features)} columns and labels of shape {tuple(labels.shape)}"
             )
         embedding = self.model(features[0])["sentence_embedding"]
-        teacher = labels.to(embedding.dtype)
+        target = self.target(labels.to(embedding.dtype))
         terms = [
-            self.rung_loss(index, F.normalize(embedding[:, :dim], dim=-1), teacher)
+            self.rung_loss(index, F.normalize(embedding[:, :dim], dim=-1), target)
             for index, dim in enumerate(self.dims)
         ]
         return torch.stack(terms).mean()
 
-    def rung_loss(self, index: int, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
-        """The term of rung ``self.dims[index]``: ``student`` its unit rows, ``teacher`` the batch's labels."""
+    def target(self, teacher: torch.Tensor) -> torch.Tensor:
+        """What every rung is compared with, computed once per batch from the teacher's vectors (default: them)."""
+        return teacher
+
+    def rung_loss(self, index: int, student: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The term of rung ``self.dims[index]``: ``student`` its unit rows, ``target`` from ``self.target``."""
         raise NotImplementedError
 
 
@@ -95,8 +99,8 @@ class MatryoshkaProjectedMSELoss(MatryoshkaDistillationLoss):
         self.mse = MSELoss(model)
         self.projections = torch.nn.ModuleList(torch.nn.Linear(dim, teacher_dim, device=model.device) for dim in dims)
 
-    def rung_loss(self, index: int, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
-        return self.mse.compute_loss_from_embeddings([self.projections[index](student)], [teacher])
+    def rung_loss(self, index: int, student: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self.mse.compute_loss_from_embeddings([self.projections[index](student)], [target])
 
 
 class MatryoshkaSimilarityKLLoss(MatryoshkaDistillationLoss):
@@ -122,20 +126,26 @@ class MatryoshkaSimilarityKLLoss(MatryoshkaDistillationLoss):
         self.scale = scale
         self.temperature = temperature
 
-    def rung_loss(self, index: int, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
-        size = len(student)
+    def target(self, teacher: torch.Tensor) -> torch.Tensor:
+        """The teacher's log-probabilities over the rest of the batch, row by row: the same for every rung."""
+        size = len(teacher)
         if size < 3:
             raise ValueError(
                 f"similarity-kl compares each text with the rest of its batch: batches of {size} are too small"
             )
-        others = ~torch.eye(size, dtype=torch.bool, device=student.device)
-        student_logits = (student @ student.T)[others].view(size, size - 1) * self.scale
-        teacher_unit = F.normalize(teacher, dim=-1)
-        teacher_logits = (teacher_unit @ teacher_unit.T)[others].view(size, size - 1) / self.temperature
-        return F.kl_div(
-            F.log_softmax(student_logits, dim=-1), F.log_softmax(teacher_logits, dim=-1), log_target=True,
-            reduction="batchmean",
-        )  # fmt: skip
+        unit = F.normalize(teacher, dim=-1)
+        return F.log_softmax(off_diagonal(unit @ unit.T) / self.temperature, dim=-1)
+
+    def rung_loss(self, index: int, student: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        student_logits = off_diagonal(student @ student.T) * self.scale
+        return F.kl_div(F.log_softmax(student_logits, dim=-1), target, log_target=True, reduction="batchmean")
+
+
+def off_diagonal(square: torch.Tensor) -> torch.Tensor:
+    """Row ``i`` of an ``(n, n)`` similarity matrix without its own entry ``i``: shape ``(n, n - 1)``."""
+    size = len(square)
+    others = ~torch.eye(size, dtype=torch.bool, device=square.device)
+    return square[others].view(size, size - 1)
 
 
 def distillation_loss(
