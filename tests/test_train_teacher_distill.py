@@ -123,9 +123,13 @@ def test_the_similarity_kl_loss_falls_on_every_batch(tokenizer: Tokenizer, tmp_p
     assert all(a < 0.8 * b for a, b in zip(after, before, strict=True)), (before, after)
 
 
+@pytest.mark.parametrize("weights", [None, (1.0, 3.0, 0.5)])
 @pytest.mark.parametrize("kind", list(DistillLoss))
-def test_every_rung_has_its_own_gradient_term(tokenizer: Tokenizer, kind: DistillLoss) -> None:
-    """The loss is the mean of one term per rung, and each term moves the table (only in its rung's columns)."""
+def test_every_rung_has_its_own_gradient_term(
+    tokenizer: Tokenizer, kind: DistillLoss, weights: tuple[float, ...] | None
+) -> None:
+    """The loss is the (weighted) mean of one term per rung, and each term moves the table (only in its rung's
+    columns); the contrastive stages' Matryoshka weights weigh the rungs here too."""
     from sse_demo.model.st import to_sentence_transformer
 
     student = to_sentence_transformer(toy_student(tokenizer))
@@ -139,7 +143,7 @@ def test_every_rung_has_its_own_gradient_term(tokenizer: Tokenizer, kind: Distil
         return table.grad.clone()
 
     torch.manual_seed(0)
-    whole = distillation_loss(kind, student, 8, DIMS)
+    whole = distillation_loss(kind, student, 8, DIMS, weights=weights)
     rungs = []
     for index, dim in enumerate(DIMS):
         single = distillation_loss(kind, student, 8, (dim,))
@@ -149,7 +153,9 @@ def test_every_rung_has_its_own_gradient_term(tokenizer: Tokenizer, kind: Distil
         assert gradient[:, :dim].abs().sum() > 0, dim
         assert torch.count_nonzero(gradient[:, dim:]) == 0, dim
         rungs.append(gradient)
-    torch.testing.assert_close(table_gradient(whole), torch.stack(rungs).mean(dim=0), atol=1e-6, rtol=1e-4)
+    share = torch.tensor(weights or (1.0,) * len(DIMS)).view(-1, 1, 1)
+    expected = (torch.stack(rungs) * share).sum(dim=0) / share.sum()
+    torch.testing.assert_close(table_gradient(whole), expected, atol=1e-6, rtol=1e-4)
 
 
 def test_projected_mse_trains_one_projection_per_rung(tokenizer: Tokenizer) -> None:
@@ -177,6 +183,28 @@ def test_losses_name_wrong_inputs(tokenizer: Tokenizer, kind: DistillLoss) -> No
             loss([student.preprocess(texts[:2])], torch.from_numpy(teacher[:2]))
         with pytest.raises(ValueError, match="must be positive"):
             MatryoshkaSimilarityKLLoss(student, 8, DIMS, temperature=0.0)
+    for weights in [(1.0, 2.0), (1.0, -1.0, 1.0), (0.0, 0.0, 0.0)]:
+        with pytest.raises(ValueError, match=r"one non-negative Matryoshka weight per dim \[64, 16, 8\]"):
+            distillation_loss(kind, student, 8, DIMS, weights=weights)
+
+
+def test_join_puts_the_cached_entries_beside_the_pairs_each_with_its_loss(tokenizer: Tokenizer) -> None:
+    from datasets import Dataset, DatasetDict
+
+    from sse_demo.model.st import to_sentence_transformer
+
+    student = to_sentence_transformer(toy_student(tokenizer))
+    texts, teacher = toy_texts(tokenizer, 6)
+    entries = [Entry(text, Role.QUERY, "ab"[i % 2], "en") for i, text in enumerate(texts)]
+    distillation = Distillation(distillation_dataset(TeacherCache(entries, teacher.astype(np.float16), "toy")), None)
+    pairs = DatasetDict({"a": Dataset.from_dict({"anchor": ["x"], "positive": ["y"]})})
+    contrastive, distill = torch.nn.Identity(), distillation.loss_module(student, DIMS)
+    datasets, losses = distillation.join(pairs, contrastive, distill)
+    assert list(datasets) == ["a", "teacher:a", "teacher:b"]
+    assert losses == {"a": contrastive, "teacher:a": distill, "teacher:b": distill}
+    assert datasets["teacher:b"]["text"] == texts[1::2]
+    with pytest.raises(ValueError, match="beside the contrastive stages"):
+        distillation.run(student, Path("unused"), dims=DIMS, seed=0)
 
 
 def test_distillation_dataset_groups_by_source_and_filters() -> None:

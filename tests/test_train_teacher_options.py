@@ -82,6 +82,21 @@ def test_distillation_between_the_stages_with_mined_negatives_saves_a_plain_sse(
     assert sse_demo.load_model(out / "q4").encode(["東京"]).shape == (1, 64)
 
 
+def test_distillation_beside_the_stages_trains_inside_them(
+    data_dir: Path, fp32_dir: Path, tmp_path: Path, capsys
+) -> None:
+    """--distill-beside runs no stage of its own, yet changes what the two contrastive stages train."""
+    teacher = cache(tmp_path)
+    main(command(data_dir, fp32_dir, tmp_path / "beside", "--teacher-cache", str(teacher), "--distill-beside"))
+    printed = capsys.readouterr().out
+    assert "stage 1:" in printed and "stage 2:" in printed and "distillation (" not in printed
+    main(command(data_dir, fp32_dir, tmp_path / "plain"))
+    beside = load_file(tmp_path / "beside" / "fp32" / "model.safetensors")
+    plain = load_file(tmp_path / "plain" / "fp32" / "model.safetensors")
+    assert {k: v.shape for k, v in beside.items()} == {k: v.shape for k, v in plain.items()}
+    assert not np.allclose(beside["embedding.weight"], plain["embedding.weight"])
+
+
 def test_a_partial_cache_needs_the_partial_flag(data_dir: Path, fp32_dir: Path, tmp_path: Path, capsys) -> None:
     teacher = cache(tmp_path, max_shards=2)
     flags = ["--teacher-cache", str(teacher), "--distill-stage", "8:0.05"]
@@ -99,6 +114,8 @@ def test_a_partial_cache_needs_the_partial_flag(data_dir: Path, fp32_dir: Path, 
         (["--mined-negatives"], "pass --teacher-cache"),
         (["--teacher-cache", "TEACHER"], "given but unused"),
         (["--teacher-cache", "TEACHER", "--distill-stage", "8:0.05", "--distill-position", "3"], "0 to 2"),
+        (["--teacher-cache", "TEACHER", "--distill-stage", "8:0.05", "--distill-beside"], "not both"),
+        (["--teacher-cache", "TEACHER", "--distill-beside", "--distill-position", "1"], "add one, or leave"),
         (["--distill-loss", "cosine"], "invalid DistillLoss value"),
         (["--teacher-cache", "TEACHER", "--mined-negatives", "--negative-depth", "0"], "--negative-depth at least 1"),
         (["--teacher-cache", "TEACHER", "--distill-stage", "8:0.05", "--distill-temperature", "0"], "above 0"),

@@ -1,7 +1,8 @@
 """Sentence-level distillation from the cached teacher vectors (``teacher.load_cache``): one extra training stage.
 
 Two losses (``DistillLoss``), both Matryoshka-aware: the student's output is cut to every rung ``d`` and
-unit-normalised, each rung contributes one term, and the terms are averaged, so every rung learns.
+unit-normalised, each rung contributes one term, and the terms are averaged (weighted as the contrastive stages'
+``--matryoshka-weights``), so every rung learns.
 
 - ``similarity-kl`` (default): for each text of a batch, the student's similarity distribution over the other texts
   of the batch (softmax of cosine x 20, MNRL's scale) is pulled towards the teacher's (softmax of cosine / 0.01,
@@ -52,14 +53,26 @@ class MatryoshkaDistillationLoss(torch.nn.Module):
     """Common frame of the distillation losses: one text column, the teacher vectors as labels, one term per rung.
 
     The student's embedding is computed once; rung ``d`` sees its first ``d`` dims, unit-normalised (the student is
-    only ever used through cosine similarity); the terms have equal weight, as in the contrastive ``MatryoshkaLoss``.
+    only ever used through cosine similarity). The result is the weighted mean of the terms, with the contrastive
+    ``MatryoshkaLoss``'s ``weights`` (default: equal), so a rung weighted up there is weighted up here too.
     """
 
-    def __init__(self, model: SentenceTransformer, teacher_dim: int, dims: Sequence[int] = MATRYOSHKA_DIMS) -> None:
+    def __init__(
+        self,
+        model: SentenceTransformer,
+        teacher_dim: int,
+        dims: Sequence[int] = MATRYOSHKA_DIMS,
+        weights: Sequence[float] | None = None,
+    ) -> None:
         super().__init__()
+        if weights is not None and (len(weights) != len(dims) or min(weights) < 0 or sum(weights) <= 0):
+            raise ValueError(
+                f"give one non-negative Matryoshka weight per dim {list(dims)}, not all zero; got {list(weights)}"
+            )
         self.model = model
         self.teacher_dim = teacher_dim
         self.dims = tuple(dims)
+        self.weights = tuple(float(w) for w in weights) if weights is not None else (1.0,) * len(self.dims)
 
     def forward(self, sentence_features: Iterable[dict[str, torch.Tensor]], labels: torch.Tensor) -> torch.Tensor:
         features = list(sentence_features)
@@ -74,7 +87,8 @@ class MatryoshkaDistillationLoss(torch.nn.Module):
             self.rung_loss(index, F.normalize(embedding[:, :dim], dim=-1), target)
             for index, dim in enumerate(self.dims)
         ]
-        return torch.stack(terms).mean()
+        weights = torch.tensor(self.weights, dtype=embedding.dtype, device=embedding.device)
+        return (torch.stack(terms) * weights).sum() / weights.sum()
 
     def target(self, teacher: torch.Tensor) -> torch.Tensor:
         """What every rung is compared with, computed once per batch from the teacher's vectors (default: them)."""
@@ -92,10 +106,16 @@ class MatryoshkaProjectedMSELoss(MatryoshkaDistillationLoss):
     it lives on the loss, so it is dropped with it after training.
     """
 
-    def __init__(self, model: SentenceTransformer, teacher_dim: int, dims: Sequence[int] = MATRYOSHKA_DIMS) -> None:
+    def __init__(
+        self,
+        model: SentenceTransformer,
+        teacher_dim: int,
+        dims: Sequence[int] = MATRYOSHKA_DIMS,
+        weights: Sequence[float] | None = None,
+    ) -> None:
         from sentence_transformers.sentence_transformer.losses import MSELoss
 
-        super().__init__(model, teacher_dim, dims)
+        super().__init__(model, teacher_dim, dims, weights)
         self.mse = MSELoss(model)
         self.projections = torch.nn.ModuleList(torch.nn.Linear(dim, teacher_dim, device=model.device) for dim in dims)
 
@@ -116,13 +136,14 @@ class MatryoshkaSimilarityKLLoss(MatryoshkaDistillationLoss):
         model: SentenceTransformer,
         teacher_dim: int,
         dims: Sequence[int] = MATRYOSHKA_DIMS,
+        weights: Sequence[float] | None = None,
         *,
         scale: float = STUDENT_SCALE,
         temperature: float = TEACHER_TEMPERATURE,
     ) -> None:
         if scale <= 0 or temperature <= 0:
             raise ValueError(f"the student scale and teacher temperature must be positive, got {scale}, {temperature}")
-        super().__init__(model, teacher_dim, dims)
+        super().__init__(model, teacher_dim, dims, weights)
         self.scale = scale
         self.temperature = temperature
 
@@ -154,11 +175,12 @@ def distillation_loss(
     teacher_dim: int,
     dims: Sequence[int],
     temperature: float = TEACHER_TEMPERATURE,
+    weights: Sequence[float] | None = None,
 ) -> MatryoshkaDistillationLoss:
-    """The loss module of ``kind``."""
+    """The loss module of ``kind``, its rungs weighted by ``weights`` (default: equal)."""
     if kind is DistillLoss.PROJECTED_MSE:
-        return MatryoshkaProjectedMSELoss(model, teacher_dim, dims)
-    return MatryoshkaSimilarityKLLoss(model, teacher_dim, dims, temperature=temperature)
+        return MatryoshkaProjectedMSELoss(model, teacher_dim, dims, weights)
+    return MatryoshkaSimilarityKLLoss(model, teacher_dim, dims, weights, temperature=temperature)
 
 
 def distillation_dataset(
@@ -185,26 +207,69 @@ def distillation_dataset(
 
 @dataclass(frozen=True)
 class Distillation:
-    """A distillation stage for ``trainer.train``: its data, schedule, loss, and how many contrastive stages run
-    before it (0: first)."""
+    """Teacher distillation for ``trainer.train``: its data, loss, and where it runs.
+
+    With a ``stage`` it is a stage of its own after ``position`` contrastive stages (0: first). Without one it runs
+    beside them: the cached entries join every contrastive stage as extra datasets with the distillation loss
+    (``join``), so the two losses train the table together instead of one after the other.
+    """
 
     dataset: Dataset | DatasetDict
-    stage: Stage
+    stage: Stage | None
     loss: DistillLoss = DistillLoss.SIMILARITY_KL
     position: int = 0
     temperature: float = TEACHER_TEMPERATURE
 
     @property
     def teacher_dim(self) -> int:
-        from datasets import DatasetDict
-
-        first = next(iter(self.dataset.values())) if isinstance(self.dataset, DatasetDict) else self.dataset
+        first = next(iter(self.datasets().values()))
         return len(first[0]["label"])
 
+    def datasets(self) -> dict[str, Dataset]:
+        """The cached entries by name (one per source, or ``all``)."""
+        from datasets import DatasetDict
+
+        return dict(self.dataset) if isinstance(self.dataset, DatasetDict) else {"all": self.dataset}
+
+    def loss_module(
+        self, model: SentenceTransformer, dims: Sequence[int], matryoshka_weights: Sequence[float] | None = None
+    ) -> MatryoshkaDistillationLoss:
+        """The distillation loss on ``model``, its rungs weighted as the contrastive stages'."""
+        return distillation_loss(self.loss, model, self.teacher_dim, dims, self.temperature, matryoshka_weights)
+
     def run(
-        self, model: SentenceTransformer, out: Path, *, dims: Sequence[int], seed: int, dyt_lr_scale: float = 1.0
+        self,
+        model: SentenceTransformer,
+        out: Path,
+        *,
+        dims: Sequence[int],
+        seed: int,
+        dyt_lr_scale: float = 1.0,
+        matryoshka_weights: Sequence[float] | None = None,
     ) -> float:
         """Train ``model`` in place for this stage; returns the final train loss. The loss (and any projection on
         it) is dropped on return."""
-        loss = distillation_loss(self.loss, model, self.teacher_dim, dims, self.temperature)
+        if self.stage is None:
+            raise ValueError("this distillation runs beside the contrastive stages (join), not as a stage of its own")
+        loss = self.loss_module(model, dims, matryoshka_weights)
         return fit(model, self.dataset, self.stage, out, loss, seed=seed, dyt_lr_scale=dyt_lr_scale)
+
+    def join(
+        self,
+        pairs: Dataset | DatasetDict,
+        contrastive: torch.nn.Module,
+        distill: MatryoshkaDistillationLoss,
+    ) -> tuple[DatasetDict, dict[str, torch.nn.Module]]:
+        """One stage's datasets and losses with the distillation beside the contrastive pairs: the pair datasets
+        keep ``contrastive``, the cached entries (named ``teacher:NAME``) get ``distill``. Every batch still comes
+        from one dataset, in proportion to their sizes (``fit``'s sampler)."""
+        from datasets import DatasetDict
+
+        pair_sets = dict(pairs) if isinstance(pairs, DatasetDict) else {"pairs": pairs}
+        teacher_sets = {f"{TEACHER_PREFIX}{name}": rows for name, rows in self.datasets().items()}
+        losses = {**dict.fromkeys(pair_sets, contrastive), **dict.fromkeys(teacher_sets, distill)}
+        return DatasetDict({**pair_sets, **teacher_sets}), losses
+
+
+TEACHER_PREFIX = "teacher:"
+"""Names the cached entries' datasets when they join a contrastive stage (``Distillation.join``)."""

@@ -38,6 +38,11 @@ def add_teacher_arguments(parser: argparse.ArgumentParser, parse_stage: Callable
         "--distill-stage", type=parse_stage, default=None, help="add a distillation stage BATCH:LR[:EPOCHS]"
     )
     group.add_argument(
+        "--distill-beside",
+        action="store_true",
+        help="distil inside every contrastive stage (the cached entries as extra datasets) instead of a stage",
+    )
+    group.add_argument(
         "--distill-loss",
         type=DistillLoss,
         choices=list(DistillLoss),
@@ -47,8 +52,8 @@ def add_teacher_arguments(parser: argparse.ArgumentParser, parse_stage: Callable
     group.add_argument(
         "--distill-position",
         type=int,
-        default=0,
-        help="contrastive stages run before the distillation stage (0: first, 1: between the two, 2: last)",
+        default=None,
+        help="contrastive stages before the distillation stage (0, the default: first; 1: between; 2: last)",
     )
     group.add_argument(
         "--distill-temperature",
@@ -78,14 +83,25 @@ def teacher_plan(
 
     Inconsistent flags stop the command through ``parser.error`` with what to change.
     """
-    wanted = args.distill_stage is not None or args.mined_negatives
+    distill = args.distill_stage is not None or args.distill_beside
     if args.teacher_cache is None:
-        if wanted:
-            parser.error("--distill-stage and --mined-negatives read the teacher's vectors: pass --teacher-cache DIR")
+        if distill or args.mined_negatives:
+            parser.error(
+                "--distill-stage, --distill-beside and --mined-negatives read the teacher's vectors: "
+                "pass --teacher-cache DIR"
+            )
         return dataset, None
-    if not wanted:
-        parser.error("--teacher-cache is given but unused: add --distill-stage BATCH:LR and/or --mined-negatives")
-    if not 0 <= args.distill_position <= stages:
+    if not (distill or args.mined_negatives):
+        parser.error(
+            "--teacher-cache is given but unused: add --distill-stage BATCH:LR or --distill-beside, "
+            "and/or --mined-negatives"
+        )
+    if args.distill_beside and args.distill_stage is not None:
+        parser.error("distil in a stage of its own (--distill-stage) or beside the contrastive ones, not both")
+    if args.distill_position is not None and args.distill_stage is None:
+        parser.error("--distill-position places a --distill-stage: add one, or leave --distill-position out")
+    position = args.distill_position or 0
+    if not 0 <= position <= stages:
         parser.error(f"--distill-position must be 0 to {stages} (the number of contrastive stages)")
     if args.distill_temperature <= 0 or args.negative_margin < 0 or args.negative_depth < 1:
         parser.error("--distill-temperature must be above 0, --negative-margin at least 0, --negative-depth at least 1")
@@ -101,12 +117,12 @@ def teacher_plan(
         }
         print(f"mined negatives for {sum(with_negative.values())} training pairs: {with_negative}", flush=True)
     distillation = None
-    if args.distill_stage is not None:
+    if distill:
         distillation = Distillation(
             distillation_dataset(cache, args.sources, by_source=not args.mixed_batches),
             args.distill_stage,
             args.distill_loss,
-            args.distill_position,
+            position,
             args.distill_temperature,
         )
     return dataset, distillation

@@ -139,13 +139,13 @@ def fit(
     dataset: Dataset | DatasetDict,
     stage: Stage,
     out: Path,
-    loss: torch.nn.Module,
+    loss: torch.nn.Module | dict[str, torch.nn.Module],
     *,
     seed: int,
     dyt_lr_scale: float = 1.0,
 ) -> float:
-    """Train one stage of any ``loss`` with ST's trainer (no-duplicates batches, cosine schedule); returns the final
-    train loss.
+    """Train one stage of any ``loss`` (or one loss per dataset of a DatasetDict, by name) with ST's trainer
+    (no-duplicates batches, cosine schedule); returns the final train loss.
 
     A DatasetDict (``load_pairs(..., by_source=True)``) gives batches that each come from one of its datasets, in
     proportion to their sizes. ``dyt_lr_scale`` gives the DyT vectors their own parameter group at that multiple of
@@ -178,10 +178,14 @@ def run_stage(
     seed: int,
     dyt_lr_scale: float = 1.0,
     matryoshka_weights: Sequence[float] | None = None,
+    beside: Distillation | None = None,
 ) -> float:
     """One contrastive stage: ``fit`` with MNRL inside MatryoshkaLoss. Rows with a third column (``negative``, e.g.
-    ``teacher_mining.add_negatives``) give MNRL a hard negative each, besides the in-batch ones."""
-    loss = matryoshka_loss(model, dims, weights=matryoshka_weights)
+    ``teacher_mining.add_negatives``) give MNRL a hard negative each, besides the in-batch ones. ``beside`` adds
+    the teacher's cached entries with its distillation loss to the stage (``Distillation.join``)."""
+    loss: torch.nn.Module | dict[str, torch.nn.Module] = matryoshka_loss(model, dims, weights=matryoshka_weights)
+    if beside is not None:
+        dataset, loss = beside.join(dataset, loss, beside.loss_module(model, dims, matryoshka_weights))
     return fit(model, dataset, stage, out, loss, seed=seed, dyt_lr_scale=dyt_lr_scale)
 
 
@@ -201,13 +205,15 @@ def train(
     """Run ``stages`` in order from ``start`` and return the trained model (same object, trained in place).
 
     ``distillation`` (``teacher_distill.Distillation``) adds a teacher-distillation stage after its ``position``
-    contrastive stages (0: before them all); whatever the loss trains besides the model (projections) is dropped.
+    contrastive stages (0: before them all), or, without a stage of its own, joins every contrastive stage; whatever
+    the loss trains besides the model (projections) is dropped.
     ``use_dyt=False`` trains a plain mean of token rows (DyT taken out of the forward pass, as in
     sentence-transformers' ``StaticEmbedding``); the returned model then carries DyT vectors that compute that plain
     mean (``linear_dyt.plain_mean``), so it saves and loads as an ordinary SSE checkpoint.
     """
     from sse_demo.model.st import to_sentence_transformer
 
+    beside = distillation if distillation is not None and distillation.stage is None else None
     if distillation is not None and not 0 <= distillation.position <= len(stages):
         raise ValueError(
             f"the distillation stage goes after 0 to {len(stages)} contrastive stages, got {distillation.position}"
@@ -219,8 +225,15 @@ def train(
     model = to_sentence_transformer(start)
 
     def distill_after(done: int) -> None:
-        if distillation is not None and distillation.position == done:
-            loss = distillation.run(model, out / "distill", dims=dims, seed=seed, dyt_lr_scale=dyt_lr_scale)
+        if distillation is not None and beside is None and distillation.position == done:
+            loss = distillation.run(
+                model,
+                out / "distill",
+                dims=dims,
+                seed=seed,
+                dyt_lr_scale=dyt_lr_scale,
+                matryoshka_weights=matryoshka_weights,
+            )
             print(f"distillation ({distillation.loss}): {distillation.stage} final train loss {loss:.4f}")
 
     for index, stage in enumerate(stages):
@@ -234,6 +247,7 @@ def train(
             seed=seed + index,
             dyt_lr_scale=dyt_lr_scale,
             matryoshka_weights=matryoshka_weights,
+            beside=beside,
         )
         print(f"stage {index + 1}: {stage} final train loss {loss:.4f}")
     distill_after(len(stages))
