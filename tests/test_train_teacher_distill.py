@@ -203,6 +203,10 @@ def test_join_puts_the_cached_entries_beside_the_pairs_each_with_its_loss(tokeni
     assert list(datasets) == ["a", "teacher:a", "teacher:b"]
     assert losses == {"a": contrastive, "teacher:a": distill, "teacher:b": distill}
     assert datasets["teacher:b"]["text"] == texts[1::2]
+    twice, _ = Distillation(distillation.dataset, None, repeat=2).join(pairs, contrastive, distill)
+    assert twice["teacher:b"]["text"] == texts[1::2] * 2 and twice["a"]["anchor"] == ["x"]
+    with pytest.raises(ValueError, match="at least once, got repeat=0"):
+        Distillation(distillation.dataset, None, repeat=0)
     with pytest.raises(ValueError, match="beside the contrastive stages"):
         distillation.run(student, Path("unused"), dims=DIMS, seed=0)
 

@@ -211,7 +211,7 @@ class Distillation:
 
     With a ``stage`` it is a stage of its own after ``position`` contrastive stages (0: first). Without one it runs
     beside them: the cached entries join every contrastive stage as extra datasets with the distillation loss
-    (``join``), so the two losses train the table together instead of one after the other.
+    (``join``), ``repeat`` times over, so the two losses train the table together instead of one after the other.
     """
 
     dataset: Dataset | DatasetDict
@@ -219,6 +219,11 @@ class Distillation:
     loss: DistillLoss = DistillLoss.SIMILARITY_KL
     position: int = 0
     temperature: float = TEACHER_TEMPERATURE
+    repeat: int = 1
+
+    def __post_init__(self) -> None:
+        if self.repeat < 1:
+            raise ValueError(f"the cached entries join each contrastive stage at least once, got repeat={self.repeat}")
 
     @property
     def teacher_dim(self) -> int:
@@ -261,12 +266,16 @@ class Distillation:
         distill: MatryoshkaDistillationLoss,
     ) -> tuple[DatasetDict, dict[str, torch.nn.Module]]:
         """One stage's datasets and losses with the distillation beside the contrastive pairs: the pair datasets
-        keep ``contrastive``, the cached entries (named ``teacher:NAME``) get ``distill``. Every batch still comes
-        from one dataset, in proportion to their sizes (``fit``'s sampler)."""
-        from datasets import DatasetDict
+        keep ``contrastive``, the cached entries (named ``teacher:NAME``, each ``repeat`` times over) get
+        ``distill``. Every batch still comes from one dataset, in proportion to their sizes (``fit``'s sampler), so
+        ``repeat`` sets the distillation's share of the steps."""
+        from datasets import DatasetDict, concatenate_datasets
 
         pair_sets = dict(pairs) if isinstance(pairs, DatasetDict) else {"pairs": pairs}
-        teacher_sets = {f"{TEACHER_PREFIX}{name}": rows for name, rows in self.datasets().items()}
+        teacher_sets = {
+            f"{TEACHER_PREFIX}{name}": concatenate_datasets([rows] * self.repeat) if self.repeat > 1 else rows
+            for name, rows in self.datasets().items()
+        }
         losses = {**dict.fromkeys(pair_sets, contrastive), **dict.fromkeys(teacher_sets, distill)}
         return DatasetDict({**pair_sets, **teacher_sets}), losses
 

@@ -39,8 +39,13 @@ def add_teacher_arguments(parser: argparse.ArgumentParser, parse_stage: Callable
     )
     group.add_argument(
         "--distill-beside",
-        action="store_true",
-        help="distil inside every contrastive stage (the cached entries as extra datasets) instead of a stage",
+        type=int,
+        nargs="?",
+        const=1,
+        default=None,
+        metavar="REPEAT",
+        help="distil inside every contrastive stage (the cached entries as extra datasets, REPEAT times over, "
+        "default 1) instead of a stage of its own",
     )
     group.add_argument(
         "--distill-loss",
@@ -83,7 +88,8 @@ def teacher_plan(
 
     Inconsistent flags stop the command through ``parser.error`` with what to change.
     """
-    distill = args.distill_stage is not None or args.distill_beside
+    beside = args.distill_beside is not None
+    distill = args.distill_stage is not None or beside
     if args.teacher_cache is None:
         if distill or args.mined_negatives:
             parser.error(
@@ -96,7 +102,7 @@ def teacher_plan(
             "--teacher-cache is given but unused: add --distill-stage BATCH:LR or --distill-beside, "
             "and/or --mined-negatives"
         )
-    if args.distill_beside and args.distill_stage is not None:
+    if beside and args.distill_stage is not None:
         parser.error("distil in a stage of its own (--distill-stage) or beside the contrastive ones, not both")
     if args.distill_position is not None and args.distill_stage is None:
         parser.error("--distill-position places a --distill-stage: add one, or leave --distill-position out")
@@ -105,6 +111,8 @@ def teacher_plan(
         parser.error(f"--distill-position must be 0 to {stages} (the number of contrastive stages)")
     if args.distill_temperature <= 0 or args.negative_margin < 0 or args.negative_depth < 1:
         parser.error("--distill-temperature must be above 0, --negative-margin at least 0, --negative-depth at least 1")
+    if beside and args.distill_beside < 1:
+        parser.error("--distill-beside REPEAT must be at least 1 (how many times the cached entries join a stage)")
     cache = load_cache(args.teacher_cache, partial=args.teacher_partial)
     total = "" if cache.complete else " (unfinished cache: the shards written so far)"
     print(f"teacher cache {args.teacher_cache}: {len(cache.entries)} entries{total}", flush=True)
@@ -124,5 +132,6 @@ def teacher_plan(
             args.distill_loss,
             position,
             args.distill_temperature,
+            args.distill_beside or 1,
         )
     return dataset, distillation
