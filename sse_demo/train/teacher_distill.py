@@ -1,4 +1,5 @@
-"""Sentence-level distillation from the cached teacher vectors (``teacher.load_cache``): one extra training stage.
+"""Sentence-level distillation from the cached teacher vectors (``teacher.load_cache``): a training stage of its own,
+or a second loss inside the contrastive stages (``Distillation``).
 
 Two losses (``DistillLoss``), both Matryoshka-aware: the student's output is cut to every rung ``d`` and
 unit-normalised, each rung contributes one term, and the terms are averaged (weighted as the contrastive stages'
@@ -40,6 +41,9 @@ STUDENT_SCALE = 20.0
 
 TEACHER_TEMPERATURE = 0.01
 """The teacher's softmax temperature in ``similarity-kl``: the one multilingual-e5 was trained with."""
+
+TEACHER_PREFIX = "teacher:"
+"""Names the cached entries' datasets when they join a contrastive stage (``Distillation.join``)."""
 
 
 class DistillLoss(StrEnum):
@@ -278,7 +282,3 @@ class Distillation:
         }
         losses = {**dict.fromkeys(pair_sets, contrastive), **dict.fromkeys(teacher_sets, distill)}
         return DatasetDict({**pair_sets, **teacher_sets}), losses
-
-
-TEACHER_PREFIX = "teacher:"
-"""Names the cached entries' datasets when they join a contrastive stage (``Distillation.join``)."""
