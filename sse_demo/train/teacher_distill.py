@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from sse_demo.model import MATRYOSHKA_DIMS
 from sse_demo.train.teacher import TeacherCache
-from sse_demo.train.trainer import Stage, fit
+from sse_demo.train.trainer import Stage, fit, rung_weights
 
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
@@ -69,14 +69,10 @@ class MatryoshkaDistillationLoss(torch.nn.Module):
         weights: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
-        if weights is not None and (len(weights) != len(dims) or min(weights) < 0 or sum(weights) <= 0):
-            raise ValueError(
-                f"give one non-negative Matryoshka weight per dim {list(dims)}, not all zero; got {list(weights)}"
-            )
         self.model = model
         self.teacher_dim = teacher_dim
         self.dims = tuple(dims)
-        self.weights = tuple(float(w) for w in weights) if weights is not None else (1.0,) * len(self.dims)
+        self.weights = rung_weights(self.dims, weights)
 
     def forward(self, sentence_features: Iterable[dict[str, torch.Tensor]], labels: torch.Tensor) -> torch.Tensor:
         features = list(sentence_features)

@@ -93,19 +93,30 @@ def load_pairs(
     return DatasetDict({source: Dataset.from_dict(group) for source, group in columns.items()})
 
 
+def rung_weights(dims: Sequence[int], weights: Sequence[float] | None = None) -> tuple[float, ...]:
+    """One loss weight per Matryoshka dim (``--matryoshka-weights``), equal unless ``weights``; every loss that
+    weighs the rungs (contrastive and distillation) reads them here, so a bad list is refused with one message."""
+    if weights is None:
+        return (1.0,) * len(dims)
+    if len(weights) != len(dims) or min(weights) < 0 or sum(weights) <= 0:
+        raise ValueError(
+            f"give one non-negative Matryoshka weight per dim {list(dims)} (one per dim, not all zero); "
+            f"got {list(weights)}"
+        )
+    return tuple(float(weight) for weight in weights)
+
+
 def matryoshka_loss(
     model: SentenceTransformer, dims: Sequence[int], scale: float = 20.0, weights: Sequence[float] | None = None
 ) -> torch.nn.Module:
     """MultipleNegativesRankingLoss inside MatryoshkaLoss, equal weight per dim (as published) unless ``weights``."""
     from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss, MultipleNegativesRankingLoss
 
-    if weights is not None and len(weights) != len(dims):
-        raise ValueError(f"{len(weights)} Matryoshka weights for {len(dims)} dims {list(dims)}: give one per dim")
     return MatryoshkaLoss(
         model,
         MultipleNegativesRankingLoss(model, scale=scale),
         matryoshka_dims=list(dims),
-        matryoshka_weights=list(weights) if weights is not None else None,
+        matryoshka_weights=list(rung_weights(dims, weights)),
     )
 
 
