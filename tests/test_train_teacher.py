@@ -137,7 +137,11 @@ def test_a_finished_cache_is_not_recomputed(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("changed", "field"),
-    [({"chosen": entries(70)}, "entries"), ({"chosen": entries(50, seed=3)}, "entries_sha256"), ({"size": 4}, "shard")],
+    [
+        ({"chosen": entries(30)}, "entries"),
+        ({"chosen": entries(70, seed=3)}, "entries_sha256"),
+        ({"size": 4}, "shard"),
+    ],
 )
 def test_a_changed_text_list_or_layout_is_refused(tmp_path: Path, changed: dict, field: str) -> None:
     build_cache(tmp_path, entries(), FakeTeacher(), shard_size=8, max_shards=2)
@@ -145,6 +149,41 @@ def test_a_changed_text_list_or_layout_is_refused(tmp_path: Path, changed: dict,
     with pytest.raises(TeacherCacheMismatch, match=rf"different text list.*{field}.*another --out"):
         build_cache(tmp_path, changed.get("chosen", entries()), FakeTeacher(), shard_size=changed.get("size", 8))
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_a_larger_text_count_grows_the_cache_into_the_one_built_at_once(tmp_path: Path) -> None:
+    small, large = entries(50), entries(90)
+    assert large[: len(small)] == small  # the sources take turns, so a larger count extends the list
+    whole, grown = tmp_path / "whole", tmp_path / "grown"
+    build_cache(whole, large, FakeTeacher(), shard_size=8)
+    build_cache(grown, small, FakeTeacher(), shard_size=8)
+    kept = {i: shard_path(grown, i).stat().st_mtime_ns for i in range(len(small) // 8)}
+
+    second_run = FakeTeacher()
+    build_cache(grown, large, second_run, shard_size=8)
+    redone = sorted((role, text) for role, texts in second_run.calls for text in texts)
+    assert redone == sorted((e.role, e.text) for e in large[48:])  # the six full shards stay, the short one is redone
+    assert {i: shard_path(grown, i).stat().st_mtime_ns for i in kept} == kept
+    assert sorted(p.name for p in grown.iterdir()) == sorted(p.name for p in whole.iterdir())
+    for path in whole.iterdir():
+        if path.name != "manifest.json":
+            assert (grown / path.name).read_bytes() == path.read_bytes(), path.name
+    assert load_cache(grown).entries == large
+
+
+def test_a_grow_interrupted_before_its_manifest_still_resumes(tmp_path: Path) -> None:
+    """The entries file is written before the manifest: the old command still finds its own entries afterwards."""
+    small, large = entries(50), entries(90)
+    build_cache(tmp_path, small, FakeTeacher(), shard_size=8)
+    (tmp_path / "entries.jsonl").write_text(
+        "".join(
+            json.dumps({"text": e.text, "role": e.role.value, "source": e.source, "lang": e.lang}) + "\n" for e in large
+        ),
+        encoding="utf-8",
+    )
+    shard_path(tmp_path, 6).unlink()
+    build_cache(tmp_path, small, FakeTeacher(), shard_size=8)
+    assert load_cache(tmp_path).entries == small
 
 
 def test_load_refuses_an_unfinished_or_damaged_cache(tmp_path: Path) -> None:

@@ -180,9 +180,39 @@ def _layout(entries: Sequence[Entry], teacher: Teacher, shard_size: int) -> dict
     }
 
 
-def open_cache(out: Path, entries: Sequence[Entry], teacher: Teacher, shard_size: int, **provenance: object) -> None:
-    """Create the cache folder for ``entries``, or check that an existing one was made for exactly them.
+def _write_entries(out: Path, entries: Sequence[Entry]) -> None:
+    tmp = out / "entries.jsonl.tmp"
+    with tmp.open("w", encoding="utf-8") as handle:
+        for entry in entries:
+            handle.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
+    os.replace(tmp, out / "entries.jsonl")
 
+
+def _read_entries(out: Path) -> list[Entry]:
+    with (out / "entries.jsonl").open(encoding="utf-8") as handle:
+        return [Entry(row["text"], Role(row["role"]), row["source"], row["lang"]) for row in map(json.loads, handle)]
+
+
+def _grows(found: dict, layout: dict[str, object], entries: Sequence[Entry]) -> bool:
+    """Whether the cache described by ``found`` holds a prefix of ``entries`` in the same layout (a smaller --texts)."""
+    same_layout = all(found.get(key) == layout[key] for key in layout if key not in ("entries", "entries_sha256"))
+    size = found.get("entries")
+    return (
+        same_layout
+        and isinstance(size, int)
+        and 0 < size < len(entries)
+        and entries_digest(entries[:size]) == found.get("entries_sha256")
+    )
+
+
+def open_cache(
+    out: Path, entries: Sequence[Entry], teacher: Teacher, shard_size: int, log: bool = False, **provenance: object
+) -> None:
+    """Create the cache folder for ``entries``, check that an existing one was made for them, or grow a smaller one.
+
+    A cache built with a smaller ``--texts`` (same data, seed, teacher and shard size) holds a prefix of ``entries``,
+    because the sources take turns in ``select_entries``; it grows: its full shards are kept, its last short shard
+    is deleted (first, so an interruption leaves the old cache resumable) and embedded again at full size.
     Raises ``TeacherCacheMismatch`` when ``out`` holds a cache of another text list, teacher or shard size.
     """
     layout = _layout(entries, teacher, shard_size)
@@ -190,19 +220,26 @@ def open_cache(out: Path, entries: Sequence[Entry], teacher: Teacher, shard_size
     if manifest_path.is_file():
         found = json.loads(manifest_path.read_text(encoding="utf-8"))
         differing = [key for key in layout if found.get(key) != layout[key]]
-        if differing:
+        if not differing:
+            written = (out / "entries.jsonl").is_file() and entries_digest(_read_entries(out))
+            if written != layout["entries_sha256"]:  # a grow interrupted between its two writes
+                _write_entries(out, entries)
+            return
+        if not _grows(found, layout, entries):
             details = "; ".join(f"{key}: cache {found.get(key)!r}, this run {layout[key]!r}" for key in differing)
             raise TeacherCacheMismatch(
                 f"{out} holds a teacher cache for a different text list or teacher ({details}). Its vectors cannot be "
                 f"reused for this run: pass another --out, or delete {out} to start over"
             )
-        return
-    if out.is_dir() and any(out.glob("shard-*.npy")):
+        kept, short = divmod(found["entries"], shard_size)
+        if short:
+            shard_path(out, kept).unlink(missing_ok=True)
+        if log:
+            print(f"growing the cache in {out} from {found['entries']} to {len(entries)} entries", flush=True)
+    elif out.is_dir() and any(out.glob("shard-*.npy")):
         raise TeacherCacheMismatch(f"{out} has shard files but no manifest.json: delete it or pass another --out")
     out.mkdir(parents=True, exist_ok=True)
-    with (out / "entries.jsonl").open("w", encoding="utf-8") as handle:
-        for entry in entries:
-            handle.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
+    _write_entries(out, entries)
     _write_json_atomically(manifest_path, {**layout, **provenance})
 
 
@@ -234,7 +271,7 @@ def build_cache(
     """
     if shard_size < 1 or batch_size < 1:
         raise ValueError(f"shard size and batch size must be at least 1, got {shard_size} and {batch_size}")
-    open_cache(out, entries, teacher, shard_size, **provenance)
+    open_cache(out, entries, teacher, shard_size, log, **provenance)
     shards = math.ceil(len(entries) / shard_size)
     missing = [index for index in range(shards) if not shard_path(out, index).is_file()]
     started, done = time.perf_counter(), 0
@@ -279,8 +316,7 @@ def load_cache(out: Path, *, partial: bool = False) -> TeacherCache:
     if not manifest_path.is_file():
         raise FileNotFoundError(f"no teacher cache in {out}: build it with `python -m sse_demo.train.teacher`")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    with (out / "entries.jsonl").open(encoding="utf-8") as handle:
-        entries = [Entry(row["text"], Role(row["role"]), row["source"], row["lang"]) for row in map(json.loads, handle)]
+    entries = _read_entries(out)
     if entries_digest(entries) != manifest["entries_sha256"]:
         raise TeacherCacheMismatch(f"{out}/entries.jsonl does not match its manifest: delete {out} and rebuild it")
     shard_size, dim = manifest["shard_size"], manifest["dim"]
