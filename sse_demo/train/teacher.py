@@ -6,7 +6,8 @@ background, and training reads the cache. ``python -m sse_demo.train.teacher --d
 
 - ``OUT/entries.jsonl``: the chosen ``{"text", "role", "source", "lang"}`` rows, in cache order;
 - ``OUT/manifest.json``: the teacher, the shard size, the vector dtype, and a sha256 of the entries, so a run over a
-  different text list (other data, ``--texts`` or ``--seed``) or another teacher is refused rather than mixed in;
+  different text list (other data or ``--seed``, a smaller ``--texts``) or another teacher is refused rather than
+  mixed in; a larger ``--texts`` grows the cache (its list begins with the smaller one's);
 - ``OUT/shard-00000.npy`` ...: ``(shard_size, dim)`` float16 rows of L2-normalised teacher vectors, entry ``i`` in
   row ``i % shard_size`` of shard ``i // shard_size``. Each shard is written to a temporary file and renamed, so a
   shard file that exists is complete: a killed run resumes at the first missing shard and never recomputes one.
