@@ -162,9 +162,10 @@ def shard_path(out: Path, index: int) -> Path:
     return out / f"shard-{index:05d}.npy"
 
 
-def _write_json_atomically(path: Path, payload: object) -> None:
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file and rename it over ``path``: a reader never sees half a file."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -182,11 +183,8 @@ def _layout(entries: Sequence[Entry], teacher: Teacher, shard_size: int) -> dict
 
 
 def _write_entries(out: Path, entries: Sequence[Entry]) -> None:
-    tmp = out / "entries.jsonl.tmp"
-    with tmp.open("w", encoding="utf-8") as handle:
-        for entry in entries:
-            handle.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
-    os.replace(tmp, out / "entries.jsonl")
+    lines = (json.dumps(asdict(entry), ensure_ascii=False) + "\n" for entry in entries)
+    _write_atomically(out / "entries.jsonl", "".join(lines))
 
 
 def _read_entries(out: Path) -> list[Entry]:
@@ -241,7 +239,7 @@ def open_cache(
         raise TeacherCacheMismatch(f"{out} has shard files but no manifest.json: delete it or pass another --out")
     out.mkdir(parents=True, exist_ok=True)
     _write_entries(out, entries)
-    _write_json_atomically(manifest_path, {**layout, **provenance})
+    _write_atomically(manifest_path, json.dumps({**layout, **provenance}, indent=2, ensure_ascii=False) + "\n")
 
 
 def embed_shard(teacher: Teacher, entries: Sequence[Entry], batch_size: int) -> np.ndarray:
