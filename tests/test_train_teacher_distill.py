@@ -158,6 +158,27 @@ def test_every_rung_has_its_own_gradient_term(
     torch.testing.assert_close(table_gradient(whole), expected, atol=1e-6, rtol=1e-4)
 
 
+@pytest.mark.parametrize("kind", list(DistillLoss))
+def test_distillation_weights_its_rungs_apart_from_the_contrastive_stages(
+    tokenizer: Tokenizer, kind: DistillLoss
+) -> None:
+    """``Distillation.weights`` replace the contrastive Matryoshka weights in its loss; without them it follows them."""
+    from sse_demo.model.st import to_sentence_transformer
+
+    student = to_sentence_transformer(toy_student(tokenizer))
+    texts, teacher = toy_texts(tokenizer, 12)
+    dataset = distillation_dataset(toy_cache(texts, teacher))
+    own = Distillation(dataset, None, kind, weights=(0.0, 1.0, 2.0)).loss_module(student, DIMS, (1.0, 3.0, 0.5))
+    shared = Distillation(dataset, None, kind).loss_module(student, DIMS, (1.0, 3.0, 0.5))
+    assert (own.weights, shared.weights) == ((0.0, 1.0, 2.0), (1.0, 3.0, 0.5))
+    torch.manual_seed(0)
+    expected = distillation_loss(kind, student, 8, DIMS, weights=(0.0, 1.0, 2.0))
+    if isinstance(own, MatryoshkaProjectedMSELoss):
+        own.load_state_dict(expected.state_dict())
+    batch = ([student.preprocess(texts)], torch.from_numpy(teacher))
+    torch.testing.assert_close(own(*batch), expected(*batch))
+
+
 def test_projected_mse_trains_one_projection_per_rung(tokenizer: Tokenizer) -> None:
     from sse_demo.model.st import to_sentence_transformer
 

@@ -118,6 +118,8 @@ def test_a_partial_cache_needs_the_partial_flag(data_dir: Path, fp32_dir: Path, 
         (["--teacher-cache", "TEACHER", "--distill-beside", "--distill-position", "1"], "add one, or leave"),
         (["--teacher-cache", "TEACHER", "--distill-beside", "0"], "REPEAT must be at least 1"),
         (["--distill-loss", "cosine"], "invalid DistillLoss value"),
+        (["--distill-weights", "1", "2"], "add --distill-stage or --distill-beside"),
+        (["--teacher-cache", "TEACHER", "--mined-negatives", "--distill-weights", "1", "2"], "add --distill-stage"),
         (["--teacher-cache", "TEACHER", "--mined-negatives", "--negative-depth", "0"], "--negative-depth at least 1"),
         (["--teacher-cache", "TEACHER", "--distill-stage", "8:0.05", "--distill-temperature", "0"], "above 0"),
     ],
@@ -130,3 +132,15 @@ def test_inconsistent_teacher_flags_stop_with_what_to_change(
         main(command(data_dir, fp32_dir, tmp_path / "out", *(teacher if f == "TEACHER" else f for f in flags)))
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_distill_weights_reach_the_distillation_loss_alone(data_dir: Path, fp32_dir: Path, tmp_path: Path) -> None:
+    """The distillation's own rung weights are read by its loss, not by the contrastive one: a wrong count is refused
+    by name only where a distillation runs, before anything is written."""
+    teacher = str(cache(tmp_path))
+    flags = ["--teacher-cache", teacher, "--distill-beside", "--matryoshka-weights", "1", "1"]
+    with pytest.raises(ValueError, match=r"one non-negative Matryoshka weight per dim \[64, 32\].*\[1.0, 2.0, 3.0\]"):
+        main(command(data_dir, fp32_dir, tmp_path / "out", *flags, "--distill-weights", "1", "2", "3"))
+    assert not (tmp_path / "out").exists()
+    main(command(data_dir, fp32_dir, tmp_path / "out", *flags, "--distill-weights", "0", "1"))
+    assert (tmp_path / "out" / "fp32" / "model.safetensors").is_file()

@@ -3,7 +3,7 @@ or a second loss inside the contrastive stages (``Distillation``).
 
 Two losses (``DistillLoss``), both Matryoshka-aware: the student's output is cut to every rung ``d`` and
 unit-normalised, each rung contributes one term, and the terms are averaged (weighted as the contrastive stages'
-``--matryoshka-weights``), so every rung learns.
+``--matryoshka-weights`` unless ``--distill-weights`` gives the distillation its own), so every rung learns.
 
 - ``similarity-kl`` (default): for each text of a batch, the student's similarity distribution over the other texts
   of the batch (softmax of cosine x 20, MNRL's scale) is pulled towards the teacher's (softmax of cosine / 0.01,
@@ -220,6 +220,7 @@ class Distillation:
     position: int = 0
     temperature: float = TEACHER_TEMPERATURE
     repeat: int = 1
+    weights: Sequence[float] | None = None
 
     def __post_init__(self) -> None:
         if self.repeat < 1:
@@ -239,8 +240,10 @@ class Distillation:
     def loss_module(
         self, model: SentenceTransformer, dims: Sequence[int], matryoshka_weights: Sequence[float] | None = None
     ) -> MatryoshkaDistillationLoss:
-        """The distillation loss on ``model``, its rungs weighted as the contrastive stages'."""
-        return distillation_loss(self.loss, model, self.teacher_dim, dims, self.temperature, matryoshka_weights)
+        """The distillation loss on ``model``, its rungs weighted by ``self.weights`` or else as the contrastive
+        stages' (``matryoshka_weights``)."""
+        weights = self.weights if self.weights is not None else matryoshka_weights
+        return distillation_loss(self.loss, model, self.teacher_dim, dims, self.temperature, weights)
 
     def run(
         self,

@@ -67,6 +67,13 @@ def add_teacher_arguments(parser: argparse.ArgumentParser, parse_stage: Callable
         help="teacher softmax temperature of similarity-kl",
     )
     group.add_argument(
+        "--distill-weights",
+        type=float,
+        nargs="+",
+        default=None,
+        help="the distillation loss's weight per Matryoshka dim, largest first (default: --matryoshka-weights)",
+    )
+    group.add_argument(
         "--mined-negatives", action="store_true", help="add a teacher-mined hard negative to the cached pairs"
     )
     group.add_argument(
@@ -90,6 +97,8 @@ def teacher_plan(
     """
     beside = args.distill_beside is not None
     distill = args.distill_stage is not None or beside
+    if args.distill_weights is not None and not distill:
+        parser.error("--distill-weights weigh the distillation's rungs: add --distill-stage or --distill-beside")
     if args.teacher_cache is None:
         if distill or args.mined_negatives:
             parser.error(
@@ -133,5 +142,6 @@ def teacher_plan(
             position,
             args.distill_temperature,
             args.distill_beside or 1,
+            args.distill_weights,
         )
     return dataset, distillation
