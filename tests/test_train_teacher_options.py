@@ -134,11 +134,16 @@ def test_inconsistent_teacher_flags_stop_with_what_to_change(
     assert not (tmp_path / "out").exists()
 
 
-def test_distill_weights_reach_the_distillation_loss_alone(data_dir: Path, fp32_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "distill", [["--distill-beside"], ["--distill-stage", "8:0.05", "--distill-position", "2"]], ids=["beside", "last"]
+)
+def test_distill_weights_reach_the_distillation_loss_alone(
+    data_dir: Path, fp32_dir: Path, tmp_path: Path, distill: list[str]
+) -> None:
     """The distillation's own rung weights are read by its loss, not by the contrastive one: a wrong count is refused
-    by name only where a distillation runs, before anything is written."""
+    by name before any stage runs (even where the distillation comes last), and nothing is written."""
     teacher = str(cache(tmp_path))
-    flags = ["--teacher-cache", teacher, "--distill-beside", "--matryoshka-weights", "1", "1"]
+    flags = ["--teacher-cache", teacher, *distill, "--matryoshka-weights", "1", "1"]
     with pytest.raises(ValueError, match=r"one non-negative Matryoshka weight per dim \[64, 32\].*\[1.0, 2.0, 3.0\]"):
         main(command(data_dir, fp32_dir, tmp_path / "out", *flags, "--distill-weights", "1", "2", "3"))
     assert not (tmp_path / "out").exists()

@@ -229,6 +229,9 @@ def train(
         raise ValueError(
             f"the distillation stage goes after 0 to {len(stages)} contrastive stages, got {distillation.position}"
         )
+    rung_weights(dims, matryoshka_weights)  # a bad weight list stops here, before any stage has run
+    if distillation is not None:
+        rung_weights(dims, distillation.weights)
     seed_everything(seed)
     dyt = start.module.dyt
     if not use_dyt:
