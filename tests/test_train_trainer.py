@@ -199,8 +199,29 @@ def test_start_model_refuses_an_alpha_start_outside_the_dims(tmp_path: Path, tok
     from sse_demo.train.__main__ import start_model
 
     toy_model(tokenizer).save(tmp_path / "init")
-    with pytest.raises(ValueError, match="--dyt-alpha-from 64"):
-        start_model(tmp_path / "init", None, 4.0, seed=0, alpha_from=64)
+    with pytest.raises(ValueError, match="--dyt-alpha-from 65"):
+        start_model(tmp_path / "init", None, 4.0, seed=0, alpha_from=65)
+
+
+def test_start_model_cut_to_a_prefix_starts_as_that_prefix_of_the_full_start(
+    tmp_path: Path, tokenizer: Tokenizer
+) -> None:
+    from sse_demo.train.__main__ import start_model
+
+    toy_model(tokenizer).save(tmp_path / "init")
+    full = arrays(start_model(tmp_path / "init", None, 4.0, seed=0, alpha_from=16))
+    cut = arrays(start_model(tmp_path / "init", 16, 4.0, seed=0, alpha_from=16))
+    assert cut["embedding"].shape[1] == 16
+    for name, values in cut.items():
+        np.testing.assert_array_equal(values, full[name][..., :16], err_msg=name)
+
+
+def test_start_model_refuses_a_width_below_one(tmp_path: Path, tokenizer: Tokenizer) -> None:
+    from sse_demo.train.__main__ import start_model
+
+    toy_model(tokenizer).save(tmp_path / "init")
+    with pytest.raises(ValueError, match="--dim 0: expected a positive number"):
+        start_model(tmp_path / "init", 0, None, seed=0)
 
 
 def test_wise_ft_gives_dyt_its_own_weight() -> None:

@@ -41,21 +41,26 @@ def parse_stage(text: str) -> Stage:
 def start_model(
     init: Path, dim: int | None, dyt_alpha: float | None, seed: int, table_scale: float = 1.0, alpha_from: int = 0
 ):
-    """The model training starts from: ``init``, widened to ``dim`` (``distill.widen_table``), its table multiplied
-    by ``table_scale``, alpha set to ``dyt_alpha`` in dimensions ``alpha_from`` and up. The dims below keep the init's
-    alpha (the Matryoshka prefix stays in DyT's linear range) with beta scaled so that their gain ``beta * alpha``
-    equals the others': unequal gains would let the high-alpha dims dominate every cosine."""
+    """The model training starts from: ``init``, widened to ``dim`` (``distill.widen_table``) or cut to its first
+    ``dim`` dims (a Matryoshka prefix, to train it alone), its table multiplied by ``table_scale``, alpha set to
+    ``dyt_alpha`` in dimensions ``alpha_from`` and up. The dims below keep the init's alpha (the Matryoshka prefix
+    stays in DyT's linear range) with beta scaled so that their gain ``beta * alpha`` equals the others': unequal
+    gains would let the high-alpha dims dominate every cosine. ``alpha_from`` equal to the width keeps every dim's
+    alpha at that gain, so a model cut to the prefix starts as the prefix does in the full model."""
     from sse_demo.model import SSEModel
     from sse_demo.train.distill import widen_table
 
+    if dim is not None and dim < 1:
+        raise ValueError(f"--dim {dim}: expected a positive number of dimensions")
     model = SSEModel.from_pretrained(init, device="cpu")
     if (dim is not None and dim != model.dim) or table_scale != 1.0:
         table = arrays(model)["embedding"]
-        table = widen_table(table, dim, seed) if dim is not None else table
+        if dim is not None:
+            table = widen_table(table, dim, seed) if dim > table.shape[1] else table[:, :dim]
         model = SSEModel.from_arrays(model.tokenizer, table * np.float32(table_scale), device="cpu")
     if dyt_alpha is not None:
-        if not 0 <= alpha_from < model.dim:
-            raise ValueError(f"--dyt-alpha-from {alpha_from}: expected a dimension index in [0, {model.dim})")
+        if not 0 <= alpha_from <= model.dim:
+            raise ValueError(f"--dyt-alpha-from {alpha_from}: expected a dimension index in [0, {model.dim}]")
         alpha, beta = (vector.copy() for vector in model.dyt_parameters()[:2])  # copies: they may share the weights
         beta[:alpha_from] *= dyt_alpha / alpha[:alpha_from]
         alpha[alpha_from:] = dyt_alpha
@@ -104,7 +109,8 @@ def main(argv: list[str] | None = None) -> None:
         "--dyt-alpha-from",
         type=int,
         default=0,
-        help="set --dyt-alpha only in dims from this index on (the Matryoshka prefix keeps the init's alpha)",
+        help="set --dyt-alpha only in dims from this index on (the Matryoshka prefix keeps the init's alpha); "
+        "the width itself keeps it in every dim",
     )
     parser.add_argument(
         "--dyt-lr-scale", type=float, default=1.0, help="DyT learning rate as a multiple of the stage's (0 freezes it)"
@@ -120,7 +126,12 @@ def main(argv: list[str] | None = None) -> None:
         help="loss weight per Matryoshka dim, largest first",
     )
     parser.add_argument("--table-scale", type=float, default=1.0, help="multiply the init table by this first")
-    parser.add_argument("--dim", type=int, default=None, help="widen the init to this many dims with random columns")
+    parser.add_argument(
+        "--dim",
+        type=int,
+        default=None,
+        help="widen the init to this many dims with random columns, or keep only its first DIM (a Matryoshka prefix)",
+    )
     add_teacher_arguments(parser, parse_stage)
     args = parser.parse_args(argv)
     stages = SPEC_STAGES if args.spec_schedule else tuple(args.stage or SMALL_STAGES)
