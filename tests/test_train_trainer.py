@@ -224,6 +224,19 @@ def test_start_model_refuses_a_width_below_one(tmp_path: Path, tokenizer: Tokeni
         start_model(tmp_path / "init", 0, None, seed=0)
 
 
+def test_the_training_command_stops_on_a_bad_width_with_a_usage_error_and_writes_nothing(
+    tmp_path: Path, fp32_dir: Path, capsys
+) -> None:
+    from sse_demo.train.__main__ import main
+
+    (tmp_path / "pairs.jsonl").write_text("".join(json.dumps({"anchor": a, "positive": p}) + "\n" for a, p in PAIRS))
+    with pytest.raises(SystemExit) as stopped:
+        main(["--data", str(tmp_path), "--init", str(fp32_dir), "--out", str(tmp_path / "out"), "--dim", "0"])
+    assert stopped.value.code == 2
+    assert "--dim 0: expected a positive number of dimensions" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_wise_ft_gives_dyt_its_own_weight() -> None:
     start = {
         "embedding": np.zeros((2, 2), np.float32),

@@ -138,7 +138,10 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     dataset = load_pairs(args.data / "pairs.jsonl", args.sources, args.limit, by_source=not args.mixed_batches)
     dataset, distillation = teacher_plan(parser, args, dataset, len(stages))
-    start = start_model(args.init, args.dim, args.dyt_alpha, args.seed, args.table_scale, args.dyt_alpha_from)
+    try:
+        start = start_model(args.init, args.dim, args.dyt_alpha, args.seed, args.table_scale, args.dyt_alpha_from)
+    except ValueError as error:  # a bad --dim / --dyt-alpha-from: the usage line and the reason, no traceback
+        parser.error(str(error))
     base = arrays(SSEModel.from_pretrained(args.wise_ft_base, device="cpu")) if args.wise_ft_base else arrays(start)
     dims = (start.dim, *(d for d in MATRYOSHKA_DIMS if d < start.dim))
     model = train(
