@@ -131,9 +131,9 @@ def test_mnrl_batches_carry_the_mined_negative_column(tokenizer: Tokenizer, tmp_
     real_loss = trainer.matryoshka_loss
 
     class Recording(torch.nn.Module):
-        def __init__(self, model, dims, weights=None) -> None:
+        def __init__(self, model, dims, **rungs) -> None:
             super().__init__()
-            self.inner = real_loss(model, dims, weights=weights)
+            self.inner = real_loss(model, dims, **rungs)
 
         def forward(self, sentence_features, labels):
             columns.append(len(sentence_features))

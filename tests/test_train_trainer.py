@@ -24,11 +24,11 @@ PAIRS = [
 ]
 
 
-def mnrl_loss(model: sse_demo.SSEModel, dim: int) -> float:
+def mnrl_loss(model: sse_demo.SSEModel, dim: int, scale: float = 20.0) -> float:
     """In-batch softmax loss (scale 20) of the toy pairs: what MultipleNegativesRankingLoss minimises."""
     anchors = model.encode([a for a, _ in PAIRS], dim=dim)
     positives = model.encode([p for _, p in PAIRS], dim=dim)
-    logits = 20 * anchors @ positives.T
+    logits = scale * anchors @ positives.T
     logits -= logits.max(axis=1, keepdims=True)
     return float(-np.mean(np.diag(logits) - np.log(np.exp(logits).sum(axis=1))))
 
@@ -90,9 +90,9 @@ def test_batches_by_source_never_mix_sources(tokenizer: Tokenizer, tmp_path: Pat
     real_loss = trainer.matryoshka_loss
 
     class Recording(torch.nn.Module):
-        def __init__(self, model, dims, weights=None) -> None:
+        def __init__(self, model, dims, **rungs) -> None:
             super().__init__()
-            self.model, self.inner = model, real_loss(model, dims, weights=weights)
+            self.model, self.inner = model, real_loss(model, dims, **rungs)
 
         def forward(self, sentence_features, labels):
             ids, offsets = sentence_features[0]["input_ids"].tolist(), sentence_features[0]["offsets"].tolist()
@@ -237,6 +237,30 @@ def test_the_training_command_stops_on_a_bad_width_with_a_usage_error_and_writes
     assert not (tmp_path / "out").exists()
 
 
+def test_the_training_command_hands_matryoshka_scales_to_the_contrastive_loss(
+    tmp_path: Path, fp32_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sse_demo.train import trainer
+    from sse_demo.train.__main__ import main
+
+    seen: list[tuple[float, ...]] = []
+    real_loss = trainer.matryoshka_loss
+
+    def recording(model, dims, **rungs):
+        seen.append(tuple(rungs["scales"]))
+        return real_loss(model, dims, **rungs)
+
+    monkeypatch.setattr(trainer, "matryoshka_loss", recording)
+    (tmp_path / "pairs.jsonl").write_text("".join(json.dumps({"anchor": a, "positive": p}) + "\n" for a, p in PAIRS))
+    command = ["--data", str(tmp_path), "--init", str(fp32_dir), "--out", str(tmp_path / "out"), "--stage", "5:0.05"]
+    with pytest.raises(ValueError, match=r"one positive MNRL scale per Matryoshka dim \[64, 32\]; got \[20.0\]"):
+        main([*command, "--matryoshka-scales", "20"])
+    assert not (tmp_path / "out").exists()
+    main([*command, "--matryoshka-scales", "20", "5"])
+    assert seen == [(20.0, 5.0)]
+    assert (tmp_path / "out" / "fp32" / "model.safetensors").is_file()
+
+
 def test_wise_ft_gives_dyt_its_own_weight() -> None:
     start = {
         "embedding": np.zeros((2, 2), np.float32),
@@ -250,6 +274,36 @@ def test_wise_ft_gives_dyt_its_own_weight() -> None:
     assert mixed["embedding"].tolist() == [[1.0, 1.0], [1.0, 1.0]]
     assert all(mixed[k].tolist() == [3.0, 3.0] for k in ("alpha", "beta", "bias"))
     assert wise_ft(start, trained, 0.5)["alpha"].tolist() == [2.0, 2.0]
+
+
+def test_matryoshka_loss_gives_each_rung_its_own_mnrl_scale(tokenizer: Tokenizer) -> None:
+    import torch
+
+    from sse_demo.model.st import to_sentence_transformer
+    from sse_demo.train.trainer import matryoshka_loss
+
+    sse = toy_model(tokenizer)
+    model = to_sentence_transformer(sse)
+    features = [model.tokenize([a for a, _ in PAIRS]), model.tokenize([p for _, p in PAIRS])]
+    with torch.no_grad():
+        value = float(matryoshka_loss(model, (64, 32), weights=(1.0, 2.0), scales=(20.0, 5.0))(features, None))
+    expected = mnrl_loss(sse, 64, 20.0) + 2 * mnrl_loss(sse, 32, 5.0)
+    assert value == pytest.approx(expected, rel=1e-4)
+    assert expected != pytest.approx(mnrl_loss(sse, 64) + 2 * mnrl_loss(sse, 32), rel=1e-3)  # the scale matters
+
+
+def test_matryoshka_scales_need_one_positive_scale_per_dim(tokenizer: Tokenizer, tmp_path: Path) -> None:
+    from sse_demo.model.st import to_sentence_transformer
+    from sse_demo.train.trainer import matryoshka_loss
+
+    model = to_sentence_transformer(toy_model(tokenizer))
+    for scales in [(20.0,), (20.0, 0.0)]:
+        with pytest.raises(ValueError, match=r"one positive MNRL scale per Matryoshka dim \[64, 32\]"):
+            matryoshka_loss(model, (64, 32), scales=scales)
+    stage = Stage(batch_size=5, learning_rate=0.1, warmup_ratio=0.0)
+    with pytest.raises(ValueError, match="one positive MNRL scale"):  # before any stage has run
+        train(toy_model(tokenizer), toy_dataset(), tmp_path, stages=[stage], dims=(64, 32), matryoshka_scales=(20.0,))
+    assert not (tmp_path / "stage1").exists()
 
 
 def test_matryoshka_weights_need_one_weight_per_dim(tokenizer: Tokenizer) -> None:

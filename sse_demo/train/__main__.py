@@ -125,6 +125,13 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="loss weight per Matryoshka dim, largest first",
     )
+    parser.add_argument(
+        "--matryoshka-scales",
+        type=float,
+        nargs="+",
+        default=None,
+        help="MNRL's similarity scale per Matryoshka dim, largest first (default 20 each, as published)",
+    )
     parser.add_argument("--table-scale", type=float, default=1.0, help="multiply the init table by this first")
     parser.add_argument(
         "--dim",
@@ -146,7 +153,8 @@ def main(argv: list[str] | None = None) -> None:
     dims = (start.dim, *(d for d in MATRYOSHKA_DIMS if d < start.dim))
     model = train(
         start, dataset, args.out, stages=stages, dims=dims, seed=args.seed, dyt_lr_scale=args.dyt_lr_scale,
-        use_dyt=not args.no_dyt, matryoshka_weights=args.matryoshka_weights, distillation=distillation,
+        use_dyt=not args.no_dyt, matryoshka_weights=args.matryoshka_weights,
+        matryoshka_scales=args.matryoshka_scales, distillation=distillation,
     )  # fmt: skip
     trained = arrays(model)
     save_checkpoints(model, args.out / "trained", trained)  # the raw trained weights, for averaging studies

@@ -106,15 +106,32 @@ def rung_weights(dims: Sequence[int], weights: Sequence[float] | None = None) ->
     return tuple(float(weight) for weight in weights)
 
 
+def rung_scales(dims: Sequence[int], scales: Sequence[float] | None = None) -> tuple[float, ...]:
+    """One MNRL scale per Matryoshka dim (``--matryoshka-scales``), 20 each (as published) unless ``scales``."""
+    from sse_demo.train.rung_scale import MNRL_SCALE
+
+    if scales is None:
+        return (MNRL_SCALE,) * len(dims)
+    if len(scales) != len(dims) or min(scales) <= 0:
+        raise ValueError(f"give one positive MNRL scale per Matryoshka dim {list(dims)}; got {list(scales)}")
+    return tuple(float(scale) for scale in scales)
+
+
 def matryoshka_loss(
-    model: SentenceTransformer, dims: Sequence[int], scale: float = 20.0, weights: Sequence[float] | None = None
+    model: SentenceTransformer,
+    dims: Sequence[int],
+    weights: Sequence[float] | None = None,
+    scales: Sequence[float] | None = None,
 ) -> torch.nn.Module:
-    """MultipleNegativesRankingLoss inside MatryoshkaLoss, equal weight per dim (as published) unless ``weights``."""
-    from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss, MultipleNegativesRankingLoss
+    """MultipleNegativesRankingLoss inside MatryoshkaLoss, equal weight per dim and scale 20 (as published) unless
+    ``weights`` / ``scales``."""
+    from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss
+
+    from sse_demo.train.rung_scale import RungScaledMNRL
 
     return MatryoshkaLoss(
         model,
-        MultipleNegativesRankingLoss(model, scale=scale),
+        RungScaledMNRL(model, dict(zip(dims, rung_scales(dims, scales), strict=True))),
         matryoshka_dims=list(dims),
         matryoshka_weights=list(rung_weights(dims, weights)),
     )
@@ -189,12 +206,15 @@ def run_stage(
     seed: int,
     dyt_lr_scale: float = 1.0,
     matryoshka_weights: Sequence[float] | None = None,
+    matryoshka_scales: Sequence[float] | None = None,
     beside: Distillation | None = None,
 ) -> float:
     """One contrastive stage: ``fit`` with MNRL inside MatryoshkaLoss. Rows with a third column (``negative``, e.g.
     ``teacher_mining.add_negatives``) give MNRL a hard negative each, besides the in-batch ones. ``beside`` adds
     the teacher's cached entries with its distillation loss to the stage (``Distillation.join``)."""
-    loss: torch.nn.Module | dict[str, torch.nn.Module] = matryoshka_loss(model, dims, weights=matryoshka_weights)
+    loss: torch.nn.Module | dict[str, torch.nn.Module] = matryoshka_loss(
+        model, dims, weights=matryoshka_weights, scales=matryoshka_scales
+    )
     if beside is not None:
         dataset, loss = beside.join(dataset, loss, beside.loss_module(model, dims, matryoshka_weights))
     return fit(model, dataset, stage, out, loss, seed=seed, dyt_lr_scale=dyt_lr_scale)
@@ -211,6 +231,7 @@ def train(
     dyt_lr_scale: float = 1.0,
     use_dyt: bool = True,
     matryoshka_weights: Sequence[float] | None = None,
+    matryoshka_scales: Sequence[float] | None = None,
     distillation: Distillation | None = None,
 ) -> SSEModel:
     """Run ``stages`` in order from ``start`` and return the trained model (same object, trained in place).
@@ -229,7 +250,8 @@ def train(
         raise ValueError(
             f"the distillation stage goes after 0 to {len(stages)} contrastive stages, got {distillation.position}"
         )
-    rung_weights(dims, matryoshka_weights)  # a bad weight list stops here, before any stage has run
+    rung_weights(dims, matryoshka_weights)  # a bad weight or scale list stops here, before any stage has run
+    rung_scales(dims, matryoshka_scales)
     if distillation is not None:
         rung_weights(dims, distillation.weights)
     seed_everything(seed)
@@ -261,6 +283,7 @@ def train(
             seed=seed + index,
             dyt_lr_scale=dyt_lr_scale,
             matryoshka_weights=matryoshka_weights,
+            matryoshka_scales=matryoshka_scales,
             beside=beside,
         )
         print(f"stage {index + 1}: {stage} final train loss {loss:.4f}")
