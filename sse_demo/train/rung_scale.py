@@ -14,7 +14,7 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 from torch import Tensor
 
-MNRL_SCALE = 20.0
+from sse_demo.train.trainer import MNRL_SCALE
 
 
 class RungScaledMNRL(MultipleNegativesRankingLoss):

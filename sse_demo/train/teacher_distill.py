@@ -30,13 +30,13 @@ import torch.nn.functional as F
 
 from sse_demo.model import MATRYOSHKA_DIMS
 from sse_demo.train.teacher import TeacherCache
-from sse_demo.train.trainer import Stage, fit, rung_weights
+from sse_demo.train.trainer import MNRL_SCALE, Stage, fit, rung_weights
 
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
     from sentence_transformers import SentenceTransformer
 
-STUDENT_SCALE = 20.0
+STUDENT_SCALE = MNRL_SCALE
 """The student's logit scale in ``similarity-kl``: MultipleNegativesRankingLoss's, as in the contrastive stages."""
 
 TEACHER_TEMPERATURE = 0.01

@@ -93,6 +93,10 @@ def load_pairs(
     return DatasetDict({source: Dataset.from_dict(group) for source, group in columns.items()})
 
 
+MNRL_SCALE = 20.0
+"""MultipleNegativesRankingLoss's similarity scale in the published recipe, every rung alike unless told."""
+
+
 def rung_weights(dims: Sequence[int], weights: Sequence[float] | None = None) -> tuple[float, ...]:
     """One loss weight per Matryoshka dim (``--matryoshka-weights``), equal unless ``weights``; every loss that
     weighs the rungs (contrastive and distillation) reads them here, so a bad list is refused with one message."""
@@ -108,8 +112,6 @@ def rung_weights(dims: Sequence[int], weights: Sequence[float] | None = None) ->
 
 def rung_scales(dims: Sequence[int], scales: Sequence[float] | None = None) -> tuple[float, ...]:
     """One MNRL scale per Matryoshka dim (``--matryoshka-scales``), 20 each (as published) unless ``scales``."""
-    from sse_demo.train.rung_scale import MNRL_SCALE
-
     if scales is None:
         return (MNRL_SCALE,) * len(dims)
     if len(scales) != len(dims) or min(scales) <= 0:
