@@ -25,12 +25,17 @@ PAIRS = [
 
 
 def mnrl_loss(model: sse_demo.SSEModel, dim: int, scale: float = 20.0) -> float:
-    """In-batch softmax loss (scale 20) of the toy pairs: what MultipleNegativesRankingLoss minimises."""
+    """In-batch softmax loss (at MNRL's ``scale``) of the toy pairs: what MultipleNegativesRankingLoss minimises."""
     anchors = model.encode([a for a, _ in PAIRS], dim=dim)
     positives = model.encode([p for _, p in PAIRS], dim=dim)
     logits = scale * anchors @ positives.T
     logits -= logits.max(axis=1, keepdims=True)
     return float(-np.mean(np.diag(logits) - np.log(np.exp(logits).sum(axis=1))))
+
+
+def write_pairs(folder: Path) -> None:
+    """The toy pairs as the training command reads them: ``folder/pairs.jsonl``."""
+    (folder / "pairs.jsonl").write_text("".join(json.dumps({"anchor": a, "positive": p}) + "\n" for a, p in PAIRS))
 
 
 def toy_model(tokenizer: Tokenizer) -> sse_demo.SSEModel:
@@ -229,7 +234,7 @@ def test_the_training_command_stops_on_a_bad_width_with_a_usage_error_and_writes
 ) -> None:
     from sse_demo.train.__main__ import main
 
-    (tmp_path / "pairs.jsonl").write_text("".join(json.dumps({"anchor": a, "positive": p}) + "\n" for a, p in PAIRS))
+    write_pairs(tmp_path)
     with pytest.raises(SystemExit) as stopped:
         main(["--data", str(tmp_path), "--init", str(fp32_dir), "--out", str(tmp_path / "out"), "--dim", "0"])
     assert stopped.value.code == 2
@@ -251,7 +256,7 @@ def test_the_training_command_hands_matryoshka_scales_to_the_contrastive_loss(
         return real_loss(model, dims, **rungs)
 
     monkeypatch.setattr(trainer, "matryoshka_loss", recording)
-    (tmp_path / "pairs.jsonl").write_text("".join(json.dumps({"anchor": a, "positive": p}) + "\n" for a, p in PAIRS))
+    write_pairs(tmp_path)
     command = ["--data", str(tmp_path), "--init", str(fp32_dir), "--out", str(tmp_path / "out"), "--stage", "5:0.05"]
     with pytest.raises(ValueError, match=r"one positive MNRL scale per Matryoshka dim \[64, 32\]; got \[20.0\]"):
         main([*command, "--matryoshka-scales", "20"])
