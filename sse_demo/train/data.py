@@ -1,7 +1,8 @@
 """Rebuild the offline EN+JA training data from sources that install here, with one command.
 
-``python -m sse_demo.train.data --out DIR`` (add ``--ict`` for inverse-cloze pairs, ``--wordnet`` for WordNet
-definitions, ``--biomed`` for biomedical definitions; measured and left out of the bundled model) writes:
+``python -m sse_demo.train.data --out DIR`` (add ``--biomed`` for biomedical definitions, which the bundled model
+trains on since v3; ``--ict`` for inverse-cloze pairs and ``--wordnet`` for WordNet definitions were measured and
+left out) writes:
 
 - ``DIR/pairs.jsonl``: one ``{"anchor", "positive", "source"}`` object per line, deduplicated, for contrastive training;
 - ``DIR/texts.jsonl``: ``{"text", "lang"}`` lines, every distinct text once, for vocabulary counts and distillation;

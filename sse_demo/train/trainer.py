@@ -50,7 +50,8 @@ DYT_PARAMETERS = r"(^|\.)dyt\."
 """Names of the DyT vectors among the trainer's parameters (``...sse.dyt.alpha`` etc.), for their own lr group."""
 
 SMALL_STAGES = (Stage(batch_size=1024, learning_rate=0.05), Stage(batch_size=2048, learning_rate=0.03))
-"""The schedule of the bundled model, scaled to a 2-core CPU: no accumulation (it adds no in-batch negatives), and
+"""The bundled model's two stages (v3 runs the second for 2 epochs: ``--stage 2048:0.03:2``), scaled to a 2-core
+CPU: no accumulation (it adds no in-batch negatives), and
 lr 0.05 in stage 1 because the distilled table starts with entries of order 1 (lr 0.1 for 2 epochs measured worse)."""
 
 
